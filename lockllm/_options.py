@@ -1,0 +1,121 @@
+"""Validation of scan and proxy options, and their ``X-LockLLM-*`` request headers.
+
+One table describes every option: its header and the values it accepts. ``scan()`` and the
+wrappers' ``proxy_options=`` both go through :func:`option_headers`, so a bad value is
+refused the same way everywhere, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, cast
+
+from .errors import InvalidRequestError
+from .types import Sensitivity
+
+SENSITIVITIES: Tuple[str, ...] = ("low", "medium", "high")
+_ACTIONS = ("block", "allow_with_warning")
+MAX_CACHE_TTL = 86400
+COMPRESSION_RATE_RANGE = (0.3, 0.7)
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise InvalidRequestError(
+                f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
+            )
+        return value
+
+    return check
+
+
+def _boolean(name: str, value: Any) -> str:
+    if not isinstance(value, bool):
+        raise InvalidRequestError(f"{name} must be True or False; got {value!r}")
+    return "true" if value else "false"
+
+
+def _compression_rate(name: str, value: Any) -> str:
+    low, high = COMPRESSION_RATE_RANGE
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise InvalidRequestError(f"{name} must be a number from {low} to {high}; got {value!r}")
+    return repr(float(value))
+
+
+def _cache_ttl(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_CACHE_TTL:
+        raise InvalidRequestError(
+            f"{name} must be a whole number of seconds from 1 to {MAX_CACHE_TTL}; got {value!r}"
+        )
+    return str(value)
+
+
+_Rule = Tuple[str, Callable[[str, Any], str]]
+
+SCAN_OPTIONS: Mapping[str, _Rule] = {
+    "scan_mode": ("X-LockLLM-Scan-Mode", _choice("normal", "policy_only", "combined")),
+    "scan_action": ("X-LockLLM-Scan-Action", _choice(*_ACTIONS)),
+    "policy_action": ("X-LockLLM-Policy-Action", _choice(*_ACTIONS)),
+    "abuse_action": ("X-LockLLM-Abuse-Action", _choice(*_ACTIONS)),
+    "pii_action": ("X-LockLLM-PII-Action", _choice("strip", "block", "allow_with_warning")),
+    "compression": ("X-LockLLM-Compression", _choice("toon", "compact", "combined")),
+    "compression_rate": ("X-LockLLM-Compression-Rate", _compression_rate),
+    "chunk": ("X-LockLLM-Chunk", _boolean),
+}
+"""Options ``scan()`` accepts as keyword arguments, beyond ``sensitivity``."""
+
+PROXY_OPTIONS: Mapping[str, _Rule] = {
+    **SCAN_OPTIONS,
+    "sensitivity": ("X-LockLLM-Sensitivity", _choice(*SENSITIVITIES)),
+    "route_action": ("X-LockLLM-Route-Action", _choice("disabled", "auto", "custom")),
+    "cache_response": ("X-LockLLM-Cache-Response", _boolean),
+    "cache_ttl": ("X-LockLLM-Cache-TTL", _cache_ttl),
+}
+"""Options the wrappers accept in ``proxy_options=``."""
+
+
+def check_sensitivity(value: Any) -> Sensitivity:
+    """Return ``value`` if it is a known sensitivity, else raise ``InvalidRequestError``."""
+    return cast(Sensitivity, _choice(*SENSITIVITIES)("sensitivity", value))
+
+
+def option_headers(
+    options: Mapping[str, Any], rules: Mapping[str, _Rule] = SCAN_OPTIONS
+) -> Dict[str, str]:
+    """Validate ``options`` against ``rules`` and return their request headers.
+
+    ``None`` values are left out, so callers can pass every option through unchanged.
+    An unknown option name is refused with the list of known ones.
+    """
+    headers: Dict[str, str] = {}
+    for name, value in options.items():
+        rule = rules.get(name)
+        if rule is None:
+            raise InvalidRequestError(
+                f"unknown option {name!r}; known options: {', '.join(sorted(rules))}"
+            )
+        if value is None:
+            continue
+        header, check = rule
+        headers[header] = check(name, value)
+    return headers
+
+
+def check_timeout(value: Optional[float], name: str = "timeout") -> Optional[float]:
+    """A timeout in seconds: a finite number > 0, or ``None``."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidRequestError(f"{name} must be a positive number of seconds; got {value!r}")
+    return float(value)

@@ -1,0 +1,244 @@
+"""Typed results and option literals shared by the client, the wrappers and the engine.
+
+Every result is a frozen dataclass: cheap to build, hashable where its fields are, and
+safe to hand to other threads. Optional response fields are ``None`` (or an empty tuple)
+when the service did not send them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Optional, Tuple, TypedDict
+
+__all__ = [
+    "AbuseWarning",
+    "Action",
+    "CompressionMethod",
+    "CompressionResult",
+    "Debug",
+    "PIIAction",
+    "PIIResult",
+    "PolicyViolation",
+    "ProviderName",
+    "RouteAction",
+    "RoutingInfo",
+    "ScanMode",
+    "ScanOptions",
+    "ScanResponse",
+    "ScanResult",
+    "ScanSource",
+    "ScanWarning",
+    "Sensitivity",
+    "Span",
+    "Usage",
+    "ViolatedCategory",
+]
+
+Sensitivity = Literal["low", "medium", "high"]
+"""Detection threshold: ``low`` flags only clear attacks, ``high`` flags anything doubtful."""
+
+ScanMode = Literal["normal", "policy_only", "combined"]
+Action = Literal["block", "allow_with_warning"]
+PIIAction = Literal["strip", "block", "allow_with_warning"]
+CompressionMethod = Literal["toon", "compact", "combined"]
+RouteAction = Literal["disabled", "auto", "custom"]
+ScanSource = Literal["api", "local"]
+"""Who answered a scan: the LockLLM service (``api``) or the in-process engine (``local``)."""
+
+ProviderName = Literal[
+    "openai",
+    "anthropic",
+    "gemini",
+    "cohere",
+    "openrouter",
+    "perplexity",
+    "mistral",
+    "groq",
+    "deepseek",
+    "together",
+    "xai",
+    "fireworks",
+    "anyscale",
+    "huggingface",
+    "azure",
+    "bedrock",
+    "vertex-ai",
+]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a scan counted against your account."""
+
+    requests: int = 1
+    input_chars: int = 0
+
+
+@dataclass(frozen=True)
+class Debug:
+    """Timing details of a scan (sent by the service on some plans, always by the engine)."""
+
+    duration_ms: float
+    inference_ms: float
+    mode: str  # "single" or "chunked"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The verdict of a scan: what ``PromptInjectionError.scan_result`` carries."""
+
+    safe: bool
+    label: Literal[0, 1]
+    confidence: Optional[float]
+    injection: Optional[float]
+    sensitivity: Sensitivity
+
+
+@dataclass(frozen=True)
+class ViolatedCategory:
+    """One category of a custom policy that the input violated."""
+
+    name: str
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """A custom policy the input violated (reported when the policy action only warns)."""
+
+    policy_name: str
+    violated_categories: Tuple[ViolatedCategory, ...] = ()
+    violation_details: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ScanWarning:
+    """An injection finding reported as a warning (``scan_action="allow_with_warning"``)."""
+
+    message: str
+    injection_score: Optional[float] = None
+    confidence: Optional[float] = None
+    label: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class AbuseWarning:
+    """Abuse patterns found in the input (bots, floods, resource exhaustion …)."""
+
+    detected: bool
+    confidence: Optional[float] = None
+    abuse_types: Tuple[str, ...] = ()
+    indicators: Mapping[str, float] = field(default_factory=dict)
+    recommendation: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RoutingInfo:
+    """Smart-routing decision made by the service."""
+
+    enabled: bool
+    task_type: Optional[str] = None
+    complexity: Optional[float] = None
+    selected_model: Optional[str] = None
+    reasoning: Optional[str] = None
+    estimated_cost: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class PIIResult:
+    """Personal data found in the input."""
+
+    detected: bool
+    entity_types: Tuple[str, ...] = ()
+    entity_count: int = 0
+    redacted_input: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CompressionResult:
+    """The input after prompt compression."""
+
+    method: str
+    compressed_input: str
+    original_length: int
+    compressed_length: int
+    compression_ratio: float
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the input that raised the score (local engine only).
+
+    ``start`` and ``end`` index the original input string, so ``text[start:end]``
+    is the flagged part.
+    """
+
+    start: int
+    end: int
+    category: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ScanResponse:
+    """The full answer to ``scan()``.
+
+    The first eight fields are those of the hosted service's response; the optional
+    ones appear when the matching feature is enabled. ``categories`` and ``spans`` are
+    filled by the local engine only, and ``source`` says who answered.
+    """
+
+    safe: bool
+    label: Literal[0, 1]
+    confidence: Optional[float]
+    injection: Optional[float]
+    sensitivity: Sensitivity
+    request_id: str
+    usage: Usage = field(default_factory=Usage)
+    debug: Optional[Debug] = None
+    policy_confidence: Optional[float] = None
+    policy_warnings: Tuple[PolicyViolation, ...] = ()
+    scan_warning: Optional[ScanWarning] = None
+    abuse_warnings: Optional[AbuseWarning] = None
+    routing: Optional[RoutingInfo] = None
+    pii_result: Optional[PIIResult] = None
+    compression_result: Optional[CompressionResult] = None
+    categories: Tuple[str, ...] = ()
+    spans: Tuple[Span, ...] = ()
+    source: ScanSource = "api"
+
+    @property
+    def scan_result(self) -> ScanResult:
+        """The verdict alone, as carried by ``PromptInjectionError``."""
+        return ScanResult(
+            safe=self.safe,
+            label=self.label,
+            confidence=self.confidence,
+            injection=self.injection,
+            sensitivity=self.sensitivity,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict in the service's wire shape (``None`` fields left out)."""
+        from dataclasses import asdict
+
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ()}
+
+
+class ScanOptions(TypedDict, total=False):
+    """Keyword options of ``scan()`` beyond ``input`` and ``sensitivity``.
+
+    ``headers`` and ``timeout`` apply to this call only; the rest are sent as the
+    service's ``X-LockLLM-*`` request headers. ``None`` means "the service's default".
+    """
+
+    headers: Optional[Mapping[str, str]]
+    timeout: Optional[float]
+    scan_mode: Optional[ScanMode]
+    scan_action: Optional[Action]
+    policy_action: Optional[Action]
+    abuse_action: Optional[Action]
+    pii_action: Optional[PIIAction]
+    compression: Optional[CompressionMethod]
+    compression_rate: Optional[float]
+    chunk: Optional[bool]
