@@ -165,11 +165,10 @@ class LockLLM(_BaseClient):
             call.sent()
             try:
                 response = self._http.post(self._url, **kwargs)
-                outcome = call.on_response(response.status_code, response.headers, response.content)
-            except httpx.TimeoutException as exc:
-                outcome = call.on_transport_error(exc, timed_out=True)
             except httpx.TransportError as exc:
-                outcome = call.on_transport_error(exc, timed_out=False)
+                outcome = call.on_transport_error(exc)
+            else:
+                outcome = call.on_response(response.status_code, response.headers, response.content)
             if outcome.delay is None:
                 return self._finish(call, outcome, input)
             _sleep(outcome.delay)
@@ -222,11 +221,10 @@ class AsyncLockLLM(_BaseClient):
             call.sent()
             try:
                 response = await self._http.post(self._url, **kwargs)
-                outcome = call.on_response(response.status_code, response.headers, response.content)
-            except httpx.TimeoutException as exc:
-                outcome = call.on_transport_error(exc, timed_out=True)
             except httpx.TransportError as exc:
-                outcome = call.on_transport_error(exc, timed_out=False)
+                outcome = call.on_transport_error(exc)
+            else:
+                outcome = call.on_response(response.status_code, response.headers, response.content)
             if outcome.delay is None:
                 return self._finish(call, outcome, input)
             await _async_sleep(outcome.delay)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
-import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
+
+import httpx
 
 from ._config import ClientConfig
 from ._headers import retry_after_seconds
@@ -51,6 +53,11 @@ INITIAL_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is cut to it, so one call never sleeps for hours."""
+
+
+def new_request_id() -> str:
+    """A fresh random request id (128 bits, hex); cheaper than importing ``uuid``."""
+    return os.urandom(16).hex()
 
 
 def static_headers(config: ClientConfig) -> Dict[str, str]:
@@ -125,7 +132,7 @@ class ScanCall:
                 if not isinstance(name, str) or not isinstance(value, str):
                     raise InvalidRequestError("headers must map str names to str values")
             extra.update(headers)
-        self.request_id = extra.get("X-Request-Id") or str(uuid.uuid4())
+        self.request_id = extra.get("X-Request-Id") or new_request_id()
         extra["X-Request-Id"] = self.request_id
         self.headers = extra
         self.body = json.dumps({"input": input, "sensitivity": self.sensitivity}).encode()
@@ -156,8 +163,13 @@ class ScanCall:
             )
         )
 
-    def on_transport_error(self, exc: Exception, *, timed_out: bool) -> Outcome:
-        """Decide on a failure to get a response at all (refused, reset, timed out)."""
+    def on_transport_error(self, exc: Exception, *, timed_out: Optional[bool] = None) -> Outcome:
+        """Decide on a failure to get a response at all (refused, reset, timed out).
+
+        ``timed_out`` defaults to whether ``exc`` is an httpx timeout.
+        """
+        if timed_out is None:
+            timed_out = isinstance(exc, httpx.TimeoutException)
         reason = "timed out" if timed_out else f"connection failed ({type(exc).__name__})"
         if self._tries <= self._config.max_retries:
             return self._retry(backoff_delay(self._tries), reason)
