@@ -1,0 +1,269 @@
+"""The ``lockllm`` command: scan text, print proxy URLs, run the gateway.
+
+Exit codes: 0 every input is safe, 1 at least one is not, 2 an error (bad arguments, an
+unreadable file, the service refusing the call). Errors are one line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import IO, TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
+
+from ._config import API_KEY_ENV
+from ._version import __version__
+from .errors import LockLLMError
+from .types import ScanResponse
+
+if TYPE_CHECKING:
+    from ._client import LockLLM
+    from .engine import LocalScanner
+
+EXIT_SAFE, EXIT_UNSAFE, EXIT_ERROR = 0, 1, 2
+_RED, _GREEN, _BOLD, _REVERSE, _RESET = "\033[31m", "\033[32m", "\033[1m", "\033[7m", "\033[0m"
+_INLINE_LIMIT = 2000  # longer texts list their spans instead of printing the whole text
+
+
+class _Failure(Exception):
+    """An error worth one line on stderr and exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``lockllm`` command."""
+    parser = argparse.ArgumentParser(
+        prog="lockllm",
+        description="Scan text for prompt injection and jailbreaks, offline or with LockLLM.",
+    )
+    parser.add_argument("--version", action="version", version=f"lockllm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="scan text, stdin or files",
+        description=(
+            "Scan TEXT ('-' reads stdin) or --file PATH ... Uses the LockLLM service when "
+            f"{API_KEY_ENV} is set and --local is not given, the local engine otherwise. "
+            "Exit code: 0 safe, 1 unsafe, 2 error."
+        ),
+    )
+    scan.add_argument("text", nargs="?", help="the text to scan, or '-' for stdin")
+    scan.add_argument("-f", "--file", dest="files", action="append", default=[], metavar="PATH")
+    scan.add_argument("-s", "--sensitivity", choices=("low", "medium", "high"), default="medium")
+    scan.add_argument("--json", action="store_true", help="one JSON object per input")
+    scan.add_argument("--local", action="store_true", help="always use the local engine")
+
+    urls = commands.add_parser("proxy-url", help="print LockLLM proxy URLs")
+    urls.add_argument("provider", nargs="?", help="one provider (default: all)")
+
+    serve = commands.add_parser(
+        "serve", help="run a LockLLM-compatible gateway on the local engine"
+    )
+    try:
+        from .server._cli import add_serve_arguments
+    except ImportError:  # the server extra is not installed: say so when it is used
+        serve.set_defaults(serve_missing=True)
+    else:
+        add_serve_arguments(serve)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+        if args.command == "proxy-url":
+            return _proxy_url(args.provider)
+        if args.command == "serve":
+            return _serve(args)
+        parser.print_help()
+        return EXIT_ERROR
+    except (_Failure, LockLLMError) as error:
+        print(f"lockllm: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _one_line(error: BaseException) -> str:
+    text = error.message if isinstance(error, LockLLMError) else str(error)
+    return " ".join(text.split())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if getattr(args, "serve_missing", False):
+        raise _Failure('the gateway needs the server extra: pip install "lockllm[server]"')
+    from .server._cli import run_serve
+
+    return run_serve(args)
+
+
+def _proxy_url(provider: Optional[str]) -> int:
+    from ._providers import get_all_proxy_urls, get_proxy_url
+
+    if provider:
+        print(get_proxy_url(provider))
+    else:
+        for name, url in get_all_proxy_urls().items():
+            print(f"{name:<12} {url}")
+    return EXIT_SAFE
+
+
+# -- scan ------------------------------------------------------------------------------
+
+Scanner = Callable[[str], ScanResponse]
+
+
+def _scan(args: argparse.Namespace) -> int:
+    inputs = _inputs(args)
+    scanner, engine_name = _scanner(args.local, args.sensitivity)
+    out = sys.stdout
+    color = out.isatty() and "NO_COLOR" not in os.environ
+    progress = _Progress(len(inputs)) if len(inputs) > 1 and sys.stderr.isatty() else None
+    worst = EXIT_SAFE
+    for index, (label, read) in enumerate(inputs):
+        if progress:
+            progress.update(index, label)
+        try:
+            text = read()
+            result = scanner(text)
+        except (OSError, UnicodeError) as error:
+            if progress:
+                progress.clear()
+            print(f"lockllm: error: {label}: {_os_error(error)}", file=sys.stderr)
+            worst = EXIT_ERROR
+            continue
+        if progress:
+            progress.clear()
+        if args.json:
+            record = {"input": label, "engine": engine_name, **result.to_dict()}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            _render(out, label if len(inputs) > 1 or args.files else None, text, result, color)
+        if not result.safe and worst == EXIT_SAFE:
+            worst = EXIT_UNSAFE
+    if progress:
+        progress.clear()
+    if not args.json:
+        print(f"(answered by {engine_name})", file=sys.stderr)
+    return worst
+
+
+def _inputs(args: argparse.Namespace) -> List[Tuple[str, Callable[[], str]]]:
+    inputs: List[Tuple[str, Callable[[], str]]] = []
+    if args.text is not None:
+        if args.text == "-":
+            inputs.append(("<stdin>", sys.stdin.read))
+        else:
+            text = args.text
+            inputs.append(("<argument>", lambda: text))
+    for path in args.files:
+        inputs.append((path, _file_reader(path)))
+    if not inputs:
+        raise _Failure("nothing to scan: give TEXT, '-' for stdin, or --file PATH")
+    return inputs
+
+
+def _file_reader(path: str) -> Callable[[], str]:
+    def read() -> str:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+    return read
+
+
+def _os_error(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def _scanner(local: bool, sensitivity: str) -> Tuple[Scanner, str]:
+    if not local and os.environ.get(API_KEY_ENV, "").strip():
+        from ._client import LockLLM
+
+        client: LockLLM = LockLLM()
+        return (lambda text: client.scan(text, sensitivity)), client.config.base_url  # type: ignore[arg-type]
+    from .engine import LocalScanner
+
+    engine: LocalScanner = LocalScanner()
+    return (lambda text: engine.scan(text, sensitivity)), "the local engine"  # type: ignore[arg-type]
+
+
+# -- output ----------------------------------------------------------------------------
+
+
+def _render(
+    out: IO[str], label: Optional[str], text: str, result: ScanResponse, color: bool
+) -> None:
+    def paint(code: str, value: str) -> str:
+        return f"{code}{value}{_RESET}" if color else value
+
+    verdict = paint(_GREEN + _BOLD, "SAFE") if result.safe else paint(_RED + _BOLD, "UNSAFE")
+    prefix = f"{label}: " if label else ""
+    scores = []
+    if result.injection is not None:
+        scores.append(f"injection {result.injection:.1f}%")
+    if result.confidence is not None:
+        scores.append(f"confidence {result.confidence:.1f}%")
+    scores.append(f"sensitivity {result.sensitivity}")
+    out.write(f"{prefix}{verdict}  ({', '.join(scores)})\n")
+    if result.categories:
+        out.write(f"  categories: {', '.join(result.categories)}\n")
+    if not result.spans:
+        return
+    if color and len(text) <= _INLINE_LIMIT:
+        out.write("  " + _highlight(text, result, lambda s: paint(_REVERSE + _RED, s)) + "\n")
+        return
+    for span in result.spans[:10]:
+        excerpt = " ".join(text[span.start : span.end].split())
+        if len(excerpt) > 80:
+            excerpt = excerpt[:79] + "…"
+        out.write(f"  [{span.start}:{span.end}] {span.category} ({span.score:.2f}): {excerpt!r}\n")
+    if len(result.spans) > 10:
+        out.write(f"  … and {len(result.spans) - 10} more spans\n")
+
+
+def _highlight(text: str, result: ScanResponse, mark: Callable[[str], str]) -> str:
+    """``text`` with the flagged spans marked (overlapping spans merged)."""
+    merged: List[List[int]] = []
+    for span in sorted(result.spans, key=lambda s: s.start):
+        if merged and span.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end])
+    pieces, cursor = [], 0
+    for start, end in merged:
+        pieces.append(text[cursor:start])
+        pieces.append(mark(text[start:end]))
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def update(self, done: int, label: str) -> None:
+        width = 24
+        filled = width * done // self.total
+        bar = "#" * filled + "-" * (width - filled)
+        name = label if len(label) <= 40 else "…" + label[-39:]
+        sys.stderr.write(f"\r[{bar}] {done}/{self.total} {name}\033[K")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
