@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from ._client import AsyncLockLLM, LockLLM
 from ._config import ClientConfig
 from ._providers import get_all_proxy_urls, get_proxy_url, get_universal_proxy_url
-from ._proxy_metadata import ProxyMetadata, parse_proxy_metadata
 from ._version import __version__
 from .errors import (
     AbuseDetectedError,
@@ -54,6 +53,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._proxy_metadata import ProxyMetadata, parse_proxy_metadata
     from .engine import LocalScanner
     from .wrappers import (
         create_anthropic,
@@ -134,7 +134,12 @@ _WRAPPERS = (
     "create_vertex_ai",
     "create_xai",
 )
-_LAZY = {"LocalScanner": ".engine", **dict.fromkeys(_WRAPPERS, ".wrappers")}
+_LAZY = {
+    "LocalScanner": ".engine",
+    "ProxyMetadata": "._proxy_metadata",
+    "parse_proxy_metadata": "._proxy_metadata",
+    **dict.fromkeys(_WRAPPERS, ".wrappers"),
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -165,7 +165,7 @@ class LockLLM(_BaseClient):
             call.sent()
             try:
                 response = self._http.post(self._url, **kwargs)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc)
             else:
                 outcome = call.on_response(response.status_code, response.headers, response.content)
@@ -221,7 +221,7 @@ class AsyncLockLLM(_BaseClient):
             call.sent()
             try:
                 response = await self._http.post(self._url, **kwargs)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc)
             else:
                 outcome = call.on_response(response.status_code, response.headers, response.content)

@@ -57,6 +57,7 @@ def _cache_ttl(name: str, value: Any) -> str:
 
 
 _Rule = Tuple[str, Callable[[str, Any], str]]
+_check_sensitivity = _choice(*SENSITIVITIES)
 
 SCAN_OPTIONS: Mapping[str, _Rule] = {
     "scan_mode": ("X-LockLLM-Scan-Mode", _choice("normal", "policy_only", "combined")),
@@ -72,7 +73,7 @@ SCAN_OPTIONS: Mapping[str, _Rule] = {
 
 PROXY_OPTIONS: Mapping[str, _Rule] = {
     **SCAN_OPTIONS,
-    "sensitivity": ("X-LockLLM-Sensitivity", _choice(*SENSITIVITIES)),
+    "sensitivity": ("X-LockLLM-Sensitivity", _check_sensitivity),
     "route_action": ("X-LockLLM-Route-Action", _choice("disabled", "auto", "custom")),
     "cache_response": ("X-LockLLM-Cache-Response", _boolean),
     "cache_ttl": ("X-LockLLM-Cache-TTL", _cache_ttl),
@@ -82,7 +83,7 @@ PROXY_OPTIONS: Mapping[str, _Rule] = {
 
 def check_sensitivity(value: Any) -> Sensitivity:
     """Return ``value`` if it is a known sensitivity, else raise ``InvalidRequestError``."""
-    return cast(Sensitivity, _choice(*SENSITIVITIES)("sensitivity", value))
+    return cast(Sensitivity, _check_sensitivity("sensitivity", value))
 
 
 def option_headers(

@@ -28,6 +28,7 @@ from .errors import (
     InvalidResponseError,
     LockLLMError,
     NetworkError,
+    UpstreamError,
     body_excerpt,
     error_from_response,
     parse_abuse_warning,
@@ -44,6 +45,7 @@ from .types import (
 )
 
 logger = logging.getLogger("lockllm")
+logger.addHandler(logging.NullHandler())  # a library leaves output to the application
 
 SCAN_PATH = "/v1/scan"
 USER_AGENT = f"lockllm-python/{__version__}"
@@ -127,12 +129,18 @@ class ScanCall:
         self.sensitivity = check_sensitivity(sensitivity)
         self.timeout = check_timeout(timeout)
         extra = option_headers(options, SCAN_OPTIONS)
-        if headers:
+        request_id = None
+        if headers is not None:
+            if not isinstance(headers, Mapping):
+                raise InvalidRequestError("headers must map str names to str values")
             for name, value in headers.items():
                 if not isinstance(name, str) or not isinstance(value, str):
                     raise InvalidRequestError("headers must map str names to str values")
-            extra.update(headers)
-        self.request_id = extra.get("X-Request-Id") or new_request_id()
+                if name.lower() == "x-request-id":
+                    request_id = value
+                else:
+                    extra[name] = value
+        self.request_id = request_id or new_request_id()
         extra["X-Request-Id"] = self.request_id
         self.headers = extra
         self.body = json.dumps({"input": input, "sensitivity": self.sensitivity}).encode()
@@ -185,7 +193,7 @@ class ScanCall:
     def wants_fallback(self, error: LockLLMError) -> bool:
         """Whether the service counts as unreachable, so a local fallback may answer."""
         return isinstance(error, NetworkError) or (
-            isinstance(error, APIError) and error.status in FALLBACK_STATUSES
+            isinstance(error, (APIError, UpstreamError)) and error.status in FALLBACK_STATUSES
         )
 
     def _retry(self, delay: float, reason: str) -> Outcome:

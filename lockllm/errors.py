@@ -325,7 +325,7 @@ def error_from_response(
         if isinstance(fallback, RateLimitError):
             fallback.retry_after = retry_after
         return fallback
-    return _from_error_object(error, status, excerpt, request_id, retry_after)
+    return _from_error_object(error, status, excerpt, request_id, retry_after, secret)
 
 
 def _from_error_object(
@@ -334,8 +334,11 @@ def _from_error_object(
     excerpt: str,
     request_id: Optional[str],
     retry_after: Optional[int],
+    secret: Optional[str],
 ) -> LockLLMError:
     message = _str(error.get("message")) or f"HTTP {status} from LockLLM"
+    if secret:
+        message = message.replace(secret, "***")
     err_type = _str(error.get("type"))
     code = _str(error.get("code"))
     common: dict[str, Any] = {
