@@ -61,12 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run a LockLLM-compatible gateway on the local engine"
     )
-    try:
-        from .server._cli import add_serve_arguments
-    except ImportError:  # the server extra is not installed: say so when it is used
-        serve.set_defaults(serve_missing=True)
-    else:
-        add_serve_arguments(serve)
+    from .server._cli import add_serve_arguments  # argparse only: no Starlette yet
+
+    add_serve_arguments(serve)
     return parser
 
 
@@ -96,7 +93,10 @@ def _one_line(error: BaseException) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if getattr(args, "serve_missing", False):
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
         raise _Failure('the gateway needs the server extra: pip install "lockllm[server]"')
     from .server._cli import run_serve
 
@@ -224,7 +224,7 @@ def _render(
         excerpt = " ".join(text[span.start : span.end].split())
         if len(excerpt) > 80:
             excerpt = excerpt[:79] + "…"
-        out.write(f"  [{span.start}:{span.end}] {span.category} ({span.score:.2f}): {excerpt!r}\n")
+        out.write(f"  [{span.start}:{span.end}] {span.category} ({span.score:.0f}%): {excerpt!r}\n")
     if len(result.spans) > 10:
         out.write(f"  … and {len(result.spans) - 10} more spans\n")
 

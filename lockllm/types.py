@@ -170,7 +170,8 @@ class Span:
     """A stretch of the input that raised the score (local engine only).
 
     ``start`` and ``end`` index the original input string, so ``text[start:end]``
-    is the flagged part.
+    is the flagged part; ``score`` (0-100) is how strongly that part alone points to
+    ``category``.
     """
 
     start: int

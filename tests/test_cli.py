@@ -232,3 +232,13 @@ def test_python_dash_m(entry: list[str]):
         [sys.executable, *entry, "scan", BENIGN], capture_output=True, text=True, env=env
     )
     assert (flagged.returncode, safe.returncode) == (1, 0), flagged.stderr + safe.stderr
+
+
+def test_serve_without_the_server_extra_says_what_to_install(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "starlette", None)  # makes `import starlette` fail
+    code, _, err = run(capsys, "serve", "--port", "0")
+    assert code == 2
+    assert (
+        err.strip()
+        == 'lockllm: error: the gateway needs the server extra: pip install "lockllm[server]"'
+    )
