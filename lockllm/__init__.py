@@ -55,95 +55,21 @@ from .types import (
 if TYPE_CHECKING:
     from ._proxy_metadata import ProxyMetadata, parse_proxy_metadata
     from .engine import LocalScanner
-    from .wrappers import (
-        create_anthropic,
-        create_anyscale,
-        create_async_anthropic,
-        create_async_anyscale,
-        create_async_azure,
-        create_async_bedrock,
-        create_async_cohere,
-        create_async_cohere_client,
-        create_async_deepseek,
-        create_async_fireworks,
-        create_async_gemini,
-        create_async_groq,
-        create_async_huggingface,
-        create_async_mistral,
-        create_async_openai,
-        create_async_openrouter,
-        create_async_perplexity,
-        create_async_together,
-        create_async_vertex_ai,
-        create_async_xai,
-        create_azure,
-        create_bedrock,
-        create_cohere,
-        create_cohere_client,
-        create_deepseek,
-        create_fireworks,
-        create_gemini,
-        create_groq,
-        create_huggingface,
-        create_mistral,
-        create_openai,
-        create_openrouter,
-        create_perplexity,
-        create_together,
-        create_vertex_ai,
-        create_xai,
-    )
+    from .wrappers._factories import *  # noqa: F403  (the create_* factories)
 
 # Names resolved on first access, so importing lockllm loads neither the detection
 # engine nor the wrapper modules.
-_WRAPPERS = (
-    "create_anthropic",
-    "create_anyscale",
-    "create_async_anthropic",
-    "create_async_anyscale",
-    "create_async_azure",
-    "create_async_bedrock",
-    "create_async_cohere",
-    "create_async_cohere_client",
-    "create_async_deepseek",
-    "create_async_fireworks",
-    "create_async_gemini",
-    "create_async_groq",
-    "create_async_huggingface",
-    "create_async_mistral",
-    "create_async_openai",
-    "create_async_openrouter",
-    "create_async_perplexity",
-    "create_async_together",
-    "create_async_vertex_ai",
-    "create_async_xai",
-    "create_azure",
-    "create_bedrock",
-    "create_cohere",
-    "create_cohere_client",
-    "create_deepseek",
-    "create_fireworks",
-    "create_gemini",
-    "create_groq",
-    "create_huggingface",
-    "create_mistral",
-    "create_openai",
-    "create_openrouter",
-    "create_perplexity",
-    "create_together",
-    "create_vertex_ai",
-    "create_xai",
-)
 _LAZY = {
     "LocalScanner": ".engine",
     "ProxyMetadata": "._proxy_metadata",
     "parse_proxy_metadata": "._proxy_metadata",
-    **dict.fromkeys(_WRAPPERS, ".wrappers"),
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
+    if module is None and name.startswith("create_") and name in __all__:
+        module = ".wrappers"
     if module is None:
         raise AttributeError(f"module 'lockllm' has no attribute {name!r}")
     from importlib import import_module

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USAGE = ROOT / "tests" / "typing_usage_wrappers.py"
 
 MISUSE = """
-from lockllm.wrappers import create_anthropic, create_openai
+from lockllm import create_anthropic, create_openai
 
 count: int = create_openai().chat.completions.create(
     model="gpt-4", messages=[{"role": "user", "content": "hi"}]

@@ -14,8 +14,7 @@ import openai
 from anthropic.types import ContentBlock, Message
 from openai.types.chat import ChatCompletion
 
-from lockllm.errors import PromptInjectionError
-from lockllm.wrappers import (
+from lockllm import (
     ProxyMetadata,
     create_anthropic,
     create_async_anthropic,
@@ -25,6 +24,7 @@ from lockllm.wrappers import (
     create_vertex_ai,
     parse_proxy_metadata,
 )
+from lockllm.errors import PromptInjectionError
 
 
 def openai_answer(prompt: str) -> Optional[str]:
