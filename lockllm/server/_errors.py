@@ -1,0 +1,99 @@
+"""Protocol-shaped error bodies (PROTOCOL.md §2), as bytes ready to send.
+
+Every error the gateway itself produces has the same envelope::
+
+    {"error": {"message": "…", "type": "…", "code": "…", "request_id": "…", …}}
+
+so the official SDKs, this SDK and ``curl`` users all read it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Mapping, Optional
+
+from ..types import ScanResponse
+
+
+def error_body(message: str, type: str, code: str, request_id: str, **extra: Any) -> Dict[str, Any]:
+    """The ``{"error": {...}}`` envelope; ``extra`` fields are added to the inner object."""
+    error: Dict[str, Any] = {
+        "message": message,
+        "type": type,
+        "code": code,
+        "request_id": request_id,
+    }
+    error.update(extra)
+    return {"error": error}
+
+
+def dumps(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def unauthorized(request_id: str) -> Dict[str, Any]:
+    return error_body(
+        "Invalid or missing LockLLM API key: send it as 'Authorization: Bearer <key>' "
+        "or 'x-api-key: <key>'",
+        "authentication_error",
+        "unauthorized",
+        request_id,
+    )
+
+
+def invalid_request(message: str, request_id: str, code: str = "invalid_request") -> Dict[str, Any]:
+    return error_body(message, "invalid_request_error", code, request_id)
+
+
+def too_large(limit: int, request_id: str) -> Dict[str, Any]:
+    return error_body(
+        f"Request body is larger than the gateway's limit of {limit} bytes",
+        "invalid_request_error",
+        "request_too_large",
+        request_id,
+    )
+
+
+def not_found(message: str, request_id: str) -> Dict[str, Any]:
+    return error_body(message, "invalid_request_error", "not_found", request_id)
+
+
+def no_upstream(message: str, provider: str, request_id: str) -> Dict[str, Any]:
+    return error_body(
+        message, "configuration_error", "no_upstream_key", request_id, provider=provider
+    )
+
+
+def upstream_error(
+    message: str, provider: str, request_id: str, upstream_status: Optional[int] = None
+) -> Dict[str, Any]:
+    return error_body(
+        message,
+        "upstream_error",
+        "provider_error",
+        request_id,
+        provider=provider,
+        upstream_status=upstream_status,
+    )
+
+
+def scan_result(result: ScanResponse) -> Dict[str, Any]:
+    """The verdict alone, as ``scan_result`` of a ``prompt_injection_detected`` error."""
+    return {
+        "safe": result.safe,
+        "label": result.label,
+        "confidence": result.confidence,
+        "injection": result.injection,
+        "sensitivity": result.sensitivity,
+    }
+
+
+def injection_detected(result: ScanResponse, request_id: str) -> Dict[str, Any]:
+    return error_body(
+        "Malicious prompt detected by LockLLM: the request was blocked",
+        "lockllm_security_error",
+        "prompt_injection_detected",
+        request_id,
+        scan_result=scan_result(result),
+    )

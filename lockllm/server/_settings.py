@@ -1,0 +1,313 @@
+"""Gateway settings: defaults, then a config file, then environment variables, then flags.
+
+Nothing here imports Starlette or uvicorn, so ``lockllm serve --help`` and the settings
+tests run without the ``server`` extra.
+
+Config file (JSON; TOML too when the name ends in ``.toml`` and Python has ``tomllib``,
+i.e. 3.11+)::
+
+    {
+      "host": "127.0.0.1", "port": 8080,
+      "api_keys": ["key-for-app-1", "key-for-app-2"],
+      "max_body_bytes": 4194304, "connect_timeout": 10, "read_timeout": 600,
+      "upstreams": {"openai": {"url": "https://api.openai.com/v1", "key": "sk-..."}}
+    }
+
+Environment (wins over the file): ``LOCKLLM_SERVER_API_KEYS`` (comma-separated),
+``LOCKLLM_UPSTREAM_<PROVIDER>_URL`` / ``_KEY`` (provider upper-cased, ``-`` → ``_``),
+``LOCKLLM_SERVER_MAX_BODY_BYTES``, ``LOCKLLM_SERVER_CONNECT_TIMEOUT``,
+``LOCKLLM_SERVER_READ_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+
+from .._providers import PROVIDERS
+from ..errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_UPSTREAMS",
+    "Settings",
+    "Upstream",
+    "UpstreamSpec",
+    "generate_api_key",
+    "is_loopback",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 600.0
+
+API_KEYS_ENV = "LOCKLLM_SERVER_API_KEYS"
+
+
+class UpstreamSpec(NamedTuple):
+    """How the gateway reaches one provider by default."""
+
+    url: Optional[str]  # the public API base; None when it must be configured
+    auth: str  # "bearer", "anthropic" (x-api-key) or "azure" (api-key)
+
+
+DEFAULT_UPSTREAMS: Mapping[str, UpstreamSpec] = {
+    "openai": UpstreamSpec("https://api.openai.com/v1", "bearer"),
+    "anthropic": UpstreamSpec("https://api.anthropic.com", "anthropic"),
+    "gemini": UpstreamSpec("https://generativelanguage.googleapis.com/v1beta/openai", "bearer"),
+    # Native paths (v1/…, v2/…) go here; OpenAI-style paths go to {url}/compatibility/v1.
+    "cohere": UpstreamSpec("https://api.cohere.com", "bearer"),
+    "openrouter": UpstreamSpec("https://openrouter.ai/api/v1", "bearer"),
+    "perplexity": UpstreamSpec("https://api.perplexity.ai", "bearer"),
+    "mistral": UpstreamSpec("https://api.mistral.ai/v1", "bearer"),
+    "groq": UpstreamSpec("https://api.groq.com/openai/v1", "bearer"),
+    "deepseek": UpstreamSpec("https://api.deepseek.com/v1", "bearer"),
+    "together": UpstreamSpec("https://api.together.xyz/v1", "bearer"),
+    "xai": UpstreamSpec("https://api.x.ai/v1", "bearer"),
+    "fireworks": UpstreamSpec("https://api.fireworks.ai/inference/v1", "bearer"),
+    "anyscale": UpstreamSpec("https://api.endpoints.anyscale.com/v1", "bearer"),
+    "huggingface": UpstreamSpec("https://router.huggingface.co/v1", "bearer"),
+    # No single public base: e.g. https://<resource>.openai.azure.com/openai/v1,
+    # https://bedrock-runtime.<region>.amazonaws.com/openai/v1,
+    # https://<region>-aiplatform.googleapis.com/v1/projects/<p>/locations/<r>/endpoints/openapi
+    "azure": UpstreamSpec(None, "azure"),
+    "bedrock": UpstreamSpec(None, "bearer"),
+    "vertex-ai": UpstreamSpec(None, "bearer"),
+}
+assert set(DEFAULT_UPSTREAMS) == {p.name for p in PROVIDERS}
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where one provider is reached, and with which key (never shown in ``repr``)."""
+
+    url: Optional[str]
+    key: Optional[str] = field(default=None, repr=False)
+    auth: str = "bearer"
+
+    def __repr__(self) -> str:
+        key = "set" if self.key else "unset"
+        return f"Upstream(url={self.url!r}, key={key}, auth={self.auth!r})"
+
+
+def _default_upstreams() -> Dict[str, Upstream]:
+    return {name: Upstream(spec.url, None, spec.auth) for name, spec in DEFAULT_UPSTREAMS.items()}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway runs with. Build it with :meth:`load`, or directly in tests.
+
+    ``api_keys`` are the LockLLM keys clients may present; with none, ``lockllm serve``
+    generates one at start-up unless ``no_auth`` (allowed on loopback only).
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    api_keys: Tuple[str, ...] = field(default=(), repr=False)
+    no_auth: bool = False
+    upstreams: Mapping[str, Upstream] = field(default_factory=_default_upstreams)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    sensitivity: str = "medium"
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(host={self.host!r}, port={self.port!r}, api_keys=<{len(self.api_keys)}>, "
+            f"no_auth={self.no_auth!r}, max_body_bytes={self.max_body_bytes!r}, "
+            f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r})"
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config_file: Optional[str] = None,
+        environ: Optional[Mapping[str, str]] = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Defaults, then ``config_file``, then ``environ`` (default ``os.environ``), then
+        ``overrides`` (command-line flags; ``None`` values are ignored)."""
+        env = os.environ if environ is None else environ
+        values: Dict[str, Any] = {}
+        upstreams = _default_upstreams()
+        if config_file:
+            data = _read_config(config_file)
+            values.update(_from_config(data, config_file))
+            _apply_upstreams(upstreams, data.get("upstreams"), config_file)
+        values.update(_from_env(env))
+        for name in upstreams:
+            prefix = "LOCKLLM_UPSTREAM_" + name.upper().replace("-", "_")
+            url = env.get(prefix + "_URL", "").strip()
+            key = env.get(prefix + "_KEY", "").strip()
+            current = upstreams[name]
+            upstreams[name] = replace(
+                current,
+                url=_check_url(url, prefix + "_URL") if url else current.url,
+                key=key or current.key,
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(upstreams=upstreams, **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse settings the gateway cannot run safely with."""
+        if self.no_auth and not is_loopback(self.host):
+            raise ConfigurationError(
+                f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1); "
+                f"refusing to serve {self.host!r} without authentication"
+            )
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise ConfigurationError(f"port must be 0..65535; got {self.port!r}")
+        if any(not k for k in self.api_keys):
+            raise ConfigurationError("api_keys must not contain empty keys")
+        if self.max_body_bytes < 1:
+            raise ConfigurationError("max_body_bytes must be at least 1")
+        if self.sensitivity not in ("low", "medium", "high"):
+            raise ConfigurationError(
+                f"sensitivity must be low, medium or high; got {self.sensitivity!r}"
+            )
+
+    def with_generated_key(self) -> Tuple[Settings, Optional[str]]:
+        """These settings with a fresh API key when none is configured (and auth is on)."""
+        if self.api_keys or self.no_auth:
+            return self, None
+        key = generate_api_key()
+        return replace(self, api_keys=(key,)), key
+
+
+def generate_api_key() -> str:
+    """A new random gateway key."""
+    return "lockllm-local-" + secrets.token_urlsafe(32)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_config(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {path!r}: {exc.strerror}") from None
+    try:
+        if path.lower().endswith(".toml"):
+            try:
+                import tomllib  # type: ignore[import-not-found,unused-ignore]
+            except ImportError:  # pragma: no cover - Python < 3.11
+                raise ConfigurationError(
+                    "TOML config files need Python 3.11+; use a JSON file instead"
+                ) from None
+            data: Any = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"config file {path!r} is not valid: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"config file {path!r} must hold an object at the top level")
+    return data
+
+
+_NUMBERS = {
+    "max_body_bytes": int,
+    "port": int,
+    "connect_timeout": float,
+    "read_timeout": float,
+}
+
+
+def _number(name: str, value: Any, kind: Any, where: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = kind(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{where}: {name} must be a number; got {value!r}")
+    if kind is int and value != int(value):
+        raise ConfigurationError(f"{where}: {name} must be a whole number; got {value!r}")
+    if not math.isfinite(value) or (value <= 0 and name != "port"):
+        raise ConfigurationError(f"{where}: {name} must be positive; got {value!r}")
+    return kind(value)
+
+
+def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
+    known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
+    known |= {"sensitivity", "upstreams"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    values: Dict[str, Any] = {}
+    for name, kind in _NUMBERS.items():
+        if name in data:
+            values[name] = _number(name, data[name], kind, where)
+    for name in ("host", "sensitivity"):
+        if name in data:
+            if not isinstance(data[name], str):
+                raise ConfigurationError(f"{where}: {name} must be a string")
+            values[name] = data[name]
+    if "api_keys" in data:
+        keys = data["api_keys"]
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            raise ConfigurationError(f"{where}: api_keys must be a list of non-empty strings")
+        values["api_keys"] = tuple(keys)
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
+    values: Dict[str, Any] = {}
+    keys = [k.strip() for k in env.get(API_KEYS_ENV, "").split(",") if k.strip()]
+    if keys:
+        values["api_keys"] = tuple(keys)
+    for name, kind in _NUMBERS.items():
+        if name == "port":
+            continue
+        raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
+        if raw:
+            values[name] = _number(name, raw, kind, "LOCKLLM_SERVER_" + name.upper())
+    return values
+
+
+def _check_url(url: str, where: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{where}: upstream URL must start with http:// or https://")
+    return url
+
+
+def _apply_upstreams(upstreams: Dict[str, Upstream], data: Any, where: str) -> None:
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{where}: upstreams must be an object keyed by provider")
+    for raw_name, entry in data.items():
+        name = str(raw_name).lower().replace("_", "-")
+        if name not in upstreams:
+            raise ConfigurationError(f"{where}: unknown provider {raw_name!r} in upstreams")
+        if not isinstance(entry, dict) or set(entry) - {"url", "key"}:
+            raise ConfigurationError(f"{where}: upstreams.{raw_name} takes only 'url' and 'key'")
+        url, key = entry.get("url"), entry.get("key")
+        if url is not None and not isinstance(url, str):
+            raise ConfigurationError(f"{where}: upstreams.{raw_name}.url must be a string")
+        if key is not None and not isinstance(key, str):
+            raise ConfigurationError(f"{where}: upstreams.{raw_name}.key must be a string")
+        current = upstreams[name]
+        upstreams[name] = replace(
+            current,
+            url=_check_url(url, f"{where}: upstreams.{raw_name}.url") if url else current.url,
+            key=key or current.key,
+        )

@@ -1,0 +1,99 @@
+"""Run ASGI apps (the gateway, stub providers) on 127.0.0.1 in a thread, for tests.
+
+``serve_app(app)`` binds an ephemeral port itself, runs ``uvicorn.Server`` in a daemon
+thread and yields the base URL; leaving the ``with`` block sets ``should_exit`` and joins.
+``running_gateway(...)`` does that for ``lockllm serve``'s app and yields a ``Gateway``
+handle (``url``, ``api_key``, ``app``). Other test modules may reuse both.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+
+import uvicorn
+
+from lockllm.server import Settings, Upstream, create_app
+from lockllm.server._cli import uvicorn_options
+
+GATEWAY_KEY = "lockllm-test-gateway-key-0123456789"
+
+
+@contextmanager
+def serve_app(app: Any, *, host: str = "127.0.0.1", **config: Any) -> Iterator[str]:
+    """Serve ``app`` on ``host`` at a free port; yields ``http://host:port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the socket says it is TCP, and without it Nagle + delayed ACK add ~40 ms per request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(1024)
+    port = sock.getsockname()[1]
+    options: Dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
+    options.update(config)
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.005)
+    try:
+        yield f"http://{host}:{port}" if family == socket.AF_INET else f"http://[{host}]:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+@dataclass
+class Gateway:
+    """A running gateway."""
+
+    url: str
+    api_key: str
+    app: Any
+    settings: Settings
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def proxy_url(self, provider: str) -> str:
+        return f"{self.url}/v1/proxy/{provider}"
+
+
+def gateway_settings(
+    upstreams: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None,
+    *,
+    api_keys: Tuple[str, ...] = (GATEWAY_KEY,),
+    **overrides: Any,
+) -> Settings:
+    """Settings for a test gateway; ``upstreams`` maps provider -> (url, key)."""
+    settings = Settings.load(environ={})
+    table = dict(settings.upstreams)
+    for name, (url, key) in (upstreams or {}).items():
+        table[name] = Upstream(url, key, table[name].auth)
+    return replace(settings, api_keys=api_keys, upstreams=table, **overrides)
+
+
+@contextmanager
+def running_gateway(
+    upstreams: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None,
+    *,
+    settings: Optional[Settings] = None,
+    **overrides: Any,
+) -> Iterator[Gateway]:
+    """Start the gateway on 127.0.0.1 (ephemeral port) and yield a handle to it."""
+    if settings is None:
+        settings = gateway_settings(upstreams, **overrides)
+    app = create_app(settings)
+    options = uvicorn_options(settings, "warning")
+    for name in ("host", "port"):
+        options.pop(name)
+    with serve_app(app, **options) as url:
+        key = settings.api_keys[0] if settings.api_keys else ""
+        yield Gateway(url=url, api_key=key, app=app, settings=settings)
