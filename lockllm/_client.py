@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 
 import httpx
 
@@ -11,12 +11,21 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
+    display_url,
     mask_key,
     resolve_api_key,
     resolve_base_url,
 )
 from ._options import check_timeout
-from ._protocol import SCAN_PATH, Outcome, ScanCall, logger, static_headers
+from ._protocol import (
+    SCAN_PATH,
+    Outcome,
+    ScanCall,
+    check_deadline,
+    collect_body,
+    logger,
+    static_headers,
+)
 from .errors import InvalidRequestError, LockLLMError
 from .types import ScanResponse, Sensitivity
 
@@ -33,6 +42,8 @@ _sleep = time.sleep
 class _BaseClient:
     """Configuration, request preparation and outcome handling shared by both clients."""
 
+    _http: Union[httpx.Client, httpx.AsyncClient]
+
     def __init__(
         self,
         api_key: Optional[str],
@@ -40,7 +51,8 @@ class _BaseClient:
         timeout: Optional[float],
         max_retries: Optional[int],
         fallback: Optional[Fallback],
-        owns_http: bool,
+        http_client: Any,
+        http_client_type: Any,
     ) -> None:
         if max_retries is not None and (
             isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
@@ -50,19 +62,33 @@ class _BaseClient:
             )
         if fallback not in (None, "local"):
             raise InvalidRequestError(f"fallback must be None or 'local'; got {fallback!r}")
+        if http_client is not None and not isinstance(http_client, http_client_type):
+            raise InvalidRequestError(
+                f"http_client must be an {http_client_type.__module__}.{http_client_type.__name__}"
+                f"; got {type(http_client).__name__}"
+            )
+        timeout = check_timeout(timeout)
         self._config = ClientConfig(
             api_key=resolve_api_key(api_key),
             base_url=resolve_base_url(base_url),
-            timeout=check_timeout(timeout) or DEFAULT_TIMEOUT,
+            timeout=timeout or DEFAULT_TIMEOUT,
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         )
         self._url = self._config.base_url + SCAN_PATH
         self._fallback = fallback
         self._local: Optional[LocalScanner] = None
-        self._owns_http = owns_http
-        # An httpx client we made carries the static headers and timeout itself; a client
-        # the caller lent us gets them on every request instead.
-        self._base_headers = {} if owns_http else static_headers(self._config)
+        self._owns_http = http_client is None
+        self._closed = False
+        # A client we make carries the static headers and the timeout itself. A client
+        # the caller lends us gets the headers on every request, and keeps its own
+        # timeout unless one was given here.
+        self._base_headers = {} if self._owns_http else static_headers(self._config)
+        self._timeout: Optional[float] = (
+            self._config.timeout if self._owns_http or timeout else None
+        )
+        self._http = http_client or http_client_type(
+            headers=static_headers(self._config), timeout=self._config.timeout
+        )
 
     @property
     def config(self) -> ClientConfig:
@@ -71,30 +97,37 @@ class _BaseClient:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
+            f"{type(self).__name__}(base_url={display_url(self._config.base_url)!r}, "
             f"api_key='{mask_key(self._config.api_key)}')"
         )
 
-    def _new_http_kwargs(self) -> dict[str, Any]:
-        return {"headers": static_headers(self._config), "timeout": self._config.timeout}
-
-    def _prepare(self, input: Any, sensitivity: Any, options: Mapping[str, Any]) -> ScanCall:
+    def _start(
+        self, input: Any, sensitivity: Any, options: Mapping[str, Any]
+    ) -> tuple[ScanCall, dict[str, Any]]:
+        if self._closed or self._http.is_closed:
+            raise LockLLMError("This client is closed; create a new one", type="client_closed")
         options = dict(options)
         headers = options.pop("headers", None)
         timeout = options.pop("timeout", None)
-        return ScanCall(self._config, input, sensitivity, options, headers, timeout)
-
-    def _request_kwargs(self, call: ScanCall) -> dict[str, Any]:
-        headers = {**self._base_headers, **call.headers} if self._base_headers else call.headers
-        if call.timeout is not None:
-            timeout: Any = call.timeout
-        elif self._owns_http:
-            timeout = httpx.USE_CLIENT_DEFAULT
+        call = ScanCall(self._config, input, sensitivity, options, headers, timeout)
+        if self._base_headers:
+            headers = {**self._base_headers, **call.headers}
         else:
-            timeout = self._config.timeout
-        return {"content": call.body, "headers": headers, "timeout": timeout}
+            headers = call.headers
+        if call.timeout is not None:
+            timeout = call.timeout
+        elif not self._owns_http and self._timeout is not None:
+            timeout = self._timeout
+        else:
+            timeout = httpx.USE_CLIENT_DEFAULT
+        return call, {"content": call.body, "headers": headers, "timeout": timeout}
 
-    def _finish(self, call: ScanCall, outcome: Outcome, input: str) -> ScanResponse:
+    def _deadline(self, call: ScanCall) -> Optional[float]:
+        timeout = call.timeout if call.timeout is not None else self._timeout
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _finish(self, call: ScanCall, outcome: Outcome) -> Optional[ScanResponse]:
+        """The result; raises the error; ``None`` when the local engine should answer."""
         if outcome.result is not None:
             return outcome.result
         error = outcome.error
@@ -105,30 +138,31 @@ class _BaseClient:
                 call.request_id,
                 type(error).__name__,
             )
-            if self._local is None:
-                from .engine import LocalScanner
-
-                self._local = LocalScanner()
-            return self._local.scan(input, call.sensitivity)
+            return None
         raise error
 
+    def _scan_locally(self, call: ScanCall, input: str) -> ScanResponse:
+        if self._local is None:
+            from .engine import LocalScanner
 
-def _check_closed(closed: bool) -> None:
-    if closed:
-        raise LockLLMError("This client is closed; create a new one", type="client_closed")
+            self._local = LocalScanner()
+        return call.local_result(self._local.scan(input, call.sensitivity))
 
 
 class LockLLM(_BaseClient):
     """The synchronous LockLLM client.
 
     ``api_key`` defaults to ``$LOCKLLM_API_KEY`` and ``base_url`` to ``$LOCKLLM_BASE_URL``
-    (else ``https://api.lockllm.com``). ``timeout`` (seconds, default 60) applies to each
-    phase of each attempt; ``max_retries`` (default 3) counts retries after the first try.
-    With ``fallback="local"``, a scan the service cannot answer (network failure or a 5xx
+    (else ``https://api.lockllm.com``). ``timeout`` (seconds, default 60) bounds each
+    attempt; ``max_retries`` (default 3) counts retries after the first try. With
+    ``fallback="local"``, a scan the service cannot answer (network failure, or a 5xx
     after every retry) is answered by the in-process engine, and ``result.source`` is
-    ``"local"``. Pass ``http_client`` to reuse your own ``httpx.Client`` (it is not closed
-    by ``close()``). Use it as a context manager, or call ``close()``.
+    ``"local"``. Pass ``http_client`` to reuse your own ``httpx.Client``: it keeps its
+    own timeout unless you pass one, and ``close()`` leaves it open. Use the client as a
+    context manager, or call ``close()``.
     """
+
+    _http: httpx.Client
 
     def __init__(
         self,
@@ -140,9 +174,9 @@ class LockLLM(_BaseClient):
         fallback: Optional[Fallback] = None,
         http_client: Optional[httpx.Client] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, fallback, http_client is None)
-        self._http = http_client or httpx.Client(**self._new_http_kwargs())
-        self._closed = False
+        super().__init__(
+            api_key, base_url, timeout, max_retries, fallback, http_client, httpx.Client
+        )
 
     def scan(
         self,
@@ -158,19 +192,20 @@ class LockLLM(_BaseClient):
         ``compression``, ``compression_rate`` (0.3–0.7) and ``chunk``. Bad arguments raise
         ``InvalidRequestError`` before anything is sent; failures raise a ``LockLLMError``.
         """
-        _check_closed(self._closed)
-        call = self._prepare(input, sensitivity, options)
-        kwargs = self._request_kwargs(call)
+        call, request = self._start(input, sensitivity, options)
         while True:
             call.sent()
+            deadline = self._deadline(call)
             try:
-                response = self._http.post(self._url, **kwargs)
+                with self._http.stream("POST", self._url, **request) as response:
+                    content = collect_body(response.iter_bytes(), deadline)
             except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc)
             else:
-                outcome = call.on_response(response.status_code, response.headers, response.content)
+                outcome = call.on_response(response.status_code, response.headers, content)
             if outcome.delay is None:
-                return self._finish(call, outcome, input)
+                result = self._finish(call, outcome)
+                return result if result is not None else self._scan_locally(call, input)
             _sleep(outcome.delay)
 
     def close(self) -> None:
@@ -190,8 +225,11 @@ class AsyncLockLLM(_BaseClient):
     """The asynchronous LockLLM client: ``LockLLM`` with ``await``.
 
     Same arguments as ``LockLLM``; ``http_client`` is an ``httpx.AsyncClient``. Use it
-    with ``async with``, or call ``await client.aclose()``.
+    with ``async with``, or call ``await client.aclose()``. The local fallback runs in a
+    worker thread, so it never blocks the event loop.
     """
+
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -203,9 +241,9 @@ class AsyncLockLLM(_BaseClient):
         fallback: Optional[Fallback] = None,
         http_client: Optional[httpx.AsyncClient] = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, fallback, http_client is None)
-        self._http = http_client or httpx.AsyncClient(**self._new_http_kwargs())
-        self._closed = False
+        super().__init__(
+            api_key, base_url, timeout, max_retries, fallback, http_client, httpx.AsyncClient
+        )
 
     async def scan(
         self,
@@ -214,19 +252,26 @@ class AsyncLockLLM(_BaseClient):
         **options: Unpack[ScanOptions],
     ) -> ScanResponse:
         """Scan ``input`` for prompt injection and jailbreaks (see ``LockLLM.scan``)."""
-        _check_closed(self._closed)
-        call = self._prepare(input, sensitivity, options)
-        kwargs = self._request_kwargs(call)
+        call, request = self._start(input, sensitivity, options)
         while True:
             call.sent()
+            deadline = self._deadline(call)
             try:
-                response = await self._http.post(self._url, **kwargs)
+                async with self._http.stream("POST", self._url, **request) as response:
+                    parts = []
+                    async for chunk in response.aiter_bytes():
+                        parts.append(chunk)
+                        check_deadline(deadline)
+                    content = b"".join(parts)
             except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc)
             else:
-                outcome = call.on_response(response.status_code, response.headers, response.content)
+                outcome = call.on_response(response.status_code, response.headers, content)
             if outcome.delay is None:
-                return self._finish(call, outcome, input)
+                result = self._finish(call, outcome)
+                if result is None:
+                    result = await _in_thread(self._scan_locally, call, input)
+                return result
             await _async_sleep(outcome.delay)
 
     async def aclose(self) -> None:
@@ -246,11 +291,20 @@ class AsyncLockLLM(_BaseClient):
         await self.aclose()
 
 
+# asyncio is imported inside these, not at the top: it would double `import lockllm`'s time.
+
+
 async def _async_sleep(seconds: float) -> None:
-    # asyncio is imported here, not at the top: it would double `import lockllm`'s time.
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def _in_thread(function: Any, *args: Any) -> ScanResponse:
+    import asyncio
+
+    result: ScanResponse = await asyncio.to_thread(function, *args)
+    return result
 
 
 __all__ = ["AsyncLockLLM", "LockLLM"]

@@ -25,7 +25,14 @@ def resolve_api_key(api_key: Optional[str]) -> str:
         raise ConfigurationError(
             f"No LockLLM API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
-    return api_key.strip()
+    api_key = api_key.strip()
+    if not all("!" <= char <= "~" for char in api_key):
+        # Never echo the key: say only what is wrong with it.
+        raise ConfigurationError(
+            "The LockLLM API key holds spaces, line breaks or non-ASCII characters; "
+            "copy it again from your dashboard"
+        )
+    return api_key
 
 
 def resolve_base_url(base_url: Optional[str]) -> str:
@@ -38,6 +45,15 @@ def resolve_base_url(base_url: Optional[str]) -> str:
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"base_url must start with http:// or https://; got {base_url!r}")
     return base_url
+
+
+def display_url(url: str) -> str:
+    """``url`` with any ``user:password@`` part masked, for reprs and messages."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if "@" in host:
+        host = "***@" + host.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{host}{slash}{path}"
 
 
 def mask_key(api_key: str) -> str:
@@ -59,6 +75,7 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         return (
-            f"ClientConfig(api_key='{mask_key(self.api_key)}', base_url={self.base_url!r}, "
+            f"ClientConfig(api_key='{mask_key(self.api_key)}', "
+            f"base_url={display_url(self.base_url)!r}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r})"
         )

@@ -12,14 +12,17 @@ import json
 import logging
 import os
 import random
-from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 import httpx
 
 from ._config import ClientConfig
 from ._headers import retry_after_seconds
 from ._options import SCAN_OPTIONS, check_sensitivity, check_timeout, option_headers
+from ._parse import as_str, load_json, parse_scan_response
 from ._version import __version__
 from .errors import (
     APIError,
@@ -31,18 +34,9 @@ from .errors import (
     UpstreamError,
     body_excerpt,
     error_from_response,
-    parse_abuse_warning,
-    parse_pii,
-    parse_policy_violation,
+    mask,
 )
-from .types import (
-    CompressionResult,
-    Debug,
-    RoutingInfo,
-    ScanResponse,
-    ScanWarning,
-    Usage,
-)
+from .types import ScanResponse
 
 logger = logging.getLogger("lockllm")
 logger.addHandler(logging.NullHandler())  # a library leaves output to the application
@@ -55,6 +49,8 @@ INITIAL_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is cut to it, so one call never sleeps for hours."""
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def new_request_id() -> str:
@@ -91,12 +87,42 @@ def retry_delay(retry_number: int, headers: Optional[Mapping[str, str]]) -> floa
 
 
 def worst_case_seconds(timeout: float, max_retries: int) -> float:
-    """The longest a ``scan()`` call can take: every attempt times out in every phase.
+    """The longest a ``scan()`` call can take.
 
-    httpx applies ``timeout`` to each of the connect, write and read phases, and each
-    retry may wait up to ``MAX_RETRY_AFTER`` when the server asks for it.
+    httpx applies ``timeout`` to each of the connect, write and read phases, and the
+    client gives up on an attempt once ``timeout`` has passed since it started (checked
+    as each piece of the answer arrives), so an attempt lasts at most about three times
+    ``timeout``; each retry may wait up to ``MAX_RETRY_AFTER`` when the server asks.
     """
     return (max_retries + 1) * 3 * timeout + max_retries * MAX_RETRY_AFTER
+
+
+def collect_body(chunks: Iterable[bytes], deadline: Optional[float]) -> bytes:
+    """Join a response body, giving up with ``httpx.ReadTimeout`` once ``deadline`` passes.
+
+    httpx's read timeout is per chunk, so a server trickling bytes could hold a call
+    forever; this bounds the whole attempt. ``deadline`` is a ``time.monotonic()`` value.
+    """
+    parts = []
+    for chunk in chunks:
+        parts.append(chunk)
+        check_deadline(deadline)
+    return b"".join(parts)
+
+
+def check_deadline(deadline: Optional[float]) -> None:
+    """Raise ``httpx.ReadTimeout`` if ``deadline`` (``time.monotonic()``) has passed."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise httpx.ReadTimeout("the response did not complete within the timeout")
+
+
+def encode_body(input: str, sensitivity: str) -> bytes:
+    """The JSON request body, as UTF-8 (ASCII escapes only for lone surrogates)."""
+    body = {"input": input, "sensitivity": sensitivity}
+    try:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body).encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -134,8 +160,7 @@ class ScanCall:
             if not isinstance(headers, Mapping):
                 raise InvalidRequestError("headers must map str names to str values")
             for name, value in headers.items():
-                if not isinstance(name, str) or not isinstance(value, str):
-                    raise InvalidRequestError("headers must map str names to str values")
+                _check_header(name, value)
                 if name.lower() == "x-request-id":
                     request_id = value
                 else:
@@ -143,7 +168,7 @@ class ScanCall:
         self.request_id = request_id or new_request_id()
         extra["X-Request-Id"] = self.request_id
         self.headers = extra
-        self.body = json.dumps({"input": input, "sensitivity": self.sensitivity}).encode()
+        self.body = encode_body(input, self.sensitivity)
         self._config = config
         self._tries = 0
 
@@ -176,6 +201,14 @@ class ScanCall:
 
         ``timed_out`` defaults to whether ``exc`` is an httpx timeout.
         """
+        cause = mask(str(exc) or type(exc).__name__, self._config.api_key)[:200]
+        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+            # Our own request could not be written: retrying cannot help.
+            error: LockLLMError = InvalidRequestError(
+                f"The request could not be sent: {cause}", request_id=self.request_id
+            )
+            error.__cause__ = exc
+            return self._fail(error)
         if timed_out is None:
             timed_out = isinstance(exc, httpx.TimeoutException)
         reason = "timed out" if timed_out else f"connection failed ({type(exc).__name__})"
@@ -183,7 +216,7 @@ class ScanCall:
             return self._retry(backoff_delay(self._tries), reason)
         cls = APITimeoutError if timed_out else NetworkError
         error = cls(
-            f"LockLLM request {reason} after {self._tries} attempt(s): {_safe_cause(exc)}",
+            f"LockLLM request {reason} after {self._tries} attempt(s): {cause}",
             code="timeout" if timed_out else "connection_error",
             request_id=self.request_id,
         )
@@ -195,6 +228,10 @@ class ScanCall:
         return isinstance(error, NetworkError) or (
             isinstance(error, (APIError, UpstreamError)) and error.status in FALLBACK_STATUSES
         )
+
+    def local_result(self, result: ScanResponse) -> ScanResponse:
+        """A local engine's answer, under this call's request id."""
+        return replace(result, request_id=self.request_id)
 
     def _retry(self, delay: float, reason: str) -> Outcome:
         logger.info(
@@ -217,10 +254,7 @@ class ScanCall:
         return Outcome(error=error)
 
     def _parse(self, headers: Mapping[str, str], content: bytes, status: int) -> ScanResponse:
-        try:
-            data = json.loads(content)
-        except ValueError:
-            data = None
+        data = load_json(content)
         if not isinstance(data, dict) or not isinstance(data.get("safe"), bool):
             raise InvalidResponseError(
                 f"HTTP {status} from LockLLM did not carry a scan result",
@@ -228,111 +262,16 @@ class ScanCall:
                 request_id=headers.get("x-request-id") or self.request_id,
                 body=body_excerpt(content, self._config.api_key),
             )
-        request_id = _str(data.get("request_id")) or headers.get("x-request-id")
+        request_id = as_str(data.get("request_id")) or headers.get("x-request-id")
         return parse_scan_response(data, request_id or self.request_id, self.sensitivity)
 
 
-def parse_scan_response(
-    data: Mapping[str, Any], request_id: str, sensitivity: str = "medium"
-) -> ScanResponse:
-    """Build a ``ScanResponse`` from a decoded 200 body; unknown fields are ignored."""
-    safe = bool(data.get("safe"))
-    label = data.get("label")
-    sens = data.get("sensitivity")
-    usage = data.get("usage")
-    usage = usage if isinstance(usage, dict) else {}
-    policy = data.get("policy_warnings")
-    return ScanResponse(
-        safe=safe,
-        label=label if label in (0, 1) else (0 if safe else 1),
-        confidence=_float(data.get("confidence")),
-        injection=_float(data.get("injection")),
-        sensitivity=sens if sens in ("low", "medium", "high") else sensitivity,  # type: ignore[arg-type]
-        request_id=request_id,
-        usage=Usage(
-            requests=_int(usage.get("requests"), 1),
-            input_chars=_int(usage.get("input_chars"), 0),
-        ),
-        debug=_debug(data.get("debug")),
-        policy_confidence=_float(data.get("policy_confidence")),
-        policy_warnings=tuple(
-            p
-            for p in map(parse_policy_violation, policy if isinstance(policy, list) else ())
-            if p is not None
-        ),
-        scan_warning=_scan_warning(data.get("scan_warning")),
-        abuse_warnings=_dict_or_none(data.get("abuse_warnings"), parse_abuse_warning),
-        routing=_routing(data.get("routing")),
-        pii_result=_dict_or_none(data.get("pii_result"), parse_pii),
-        compression_result=_compression(data.get("compression_result")),
-    )
-
-
-def _safe_cause(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:200]
-
-
-def _str(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
-
-
-def _float(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _dict_or_none(value: Any, parse: Any) -> Any:
-    return parse(value) if isinstance(value, dict) else None
-
-
-def _debug(value: Any) -> Optional[Debug]:
-    if not isinstance(value, dict):
-        return None
-    return Debug(
-        duration_ms=_float(value.get("duration_ms")) or 0.0,
-        inference_ms=_float(value.get("inference_ms")) or 0.0,
-        mode=_str(value.get("mode")) or "single",
-    )
-
-
-def _scan_warning(value: Any) -> Optional[ScanWarning]:
-    if not isinstance(value, dict):
-        return None
-    label = value.get("label")
-    return ScanWarning(
-        message=_str(value.get("message")) or "",
-        injection_score=_float(value.get("injection_score")),
-        confidence=_float(value.get("confidence")),
-        label=label if isinstance(label, int) and not isinstance(label, bool) else None,
-    )
-
-
-def _routing(value: Any) -> Optional[RoutingInfo]:
-    if not isinstance(value, dict):
-        return None
-    return RoutingInfo(
-        enabled=value.get("enabled") is True,
-        task_type=_str(value.get("task_type")),
-        complexity=_float(value.get("complexity")),
-        selected_model=_str(value.get("selected_model")),
-        reasoning=_str(value.get("reasoning")),
-        estimated_cost=_float(value.get("estimated_cost")),
-    )
-
-
-def _compression(value: Any) -> Optional[CompressionResult]:
-    if not isinstance(value, dict) or not isinstance(value.get("compressed_input"), str):
-        return None
-    return CompressionResult(
-        method=_str(value.get("method")) or "",
-        compressed_input=value["compressed_input"],
-        original_length=_int(value.get("original_length"), 0),
-        compressed_length=_int(value.get("compressed_length"), 0),
-        compression_ratio=_float(value.get("compression_ratio")) or 0.0,
-    )
+def _check_header(name: Any, value: Any) -> None:
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidRequestError("headers must map str names to str values")
+    if not _HEADER_NAME.fullmatch(name):
+        raise InvalidRequestError(f"{name!r} is not a valid HTTP header name")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise InvalidRequestError(
+            f"the value of header {name!r} must be printable ASCII with no line breaks"
+        )

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -121,7 +122,17 @@ Scanner = Callable[[str], ScanResponse]
 
 def _scan(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
-    scanner, engine_name = _scanner(args.local, args.sensitivity)
+    with contextlib.ExitStack() as resources:
+        scanner, engine_name = _scanner(args.local, args.sensitivity, resources)
+        return _scan_all(args, inputs, scanner, engine_name)
+
+
+def _scan_all(
+    args: argparse.Namespace,
+    inputs: List[Tuple[str, Callable[[], str]]],
+    scanner: Scanner,
+    engine_name: str,
+) -> int:
     out = sys.stdout
     color = out.isatty() and "NO_COLOR" not in os.environ
     progress = _Progress(len(inputs)) if len(inputs) > 1 and sys.stderr.isatty() else None
@@ -183,11 +194,11 @@ def _os_error(error: BaseException) -> str:
     return str(error)
 
 
-def _scanner(local: bool, sensitivity: str) -> Tuple[Scanner, str]:
+def _scanner(local: bool, sensitivity: str, resources: contextlib.ExitStack) -> Tuple[Scanner, str]:
     if not local and os.environ.get(API_KEY_ENV, "").strip():
         from ._client import LockLLM
 
-        client: LockLLM = LockLLM()
+        client: LockLLM = resources.enter_context(LockLLM())
         return (lambda text: client.scan(text, sensitivity)), client.config.base_url  # type: ignore[arg-type]
     from .engine import LocalScanner
 

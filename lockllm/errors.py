@@ -25,17 +25,20 @@ built from an HTTP response also carry ``body``, a short excerpt of what the ser
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 from ._headers import retry_after_seconds
-from .types import (
-    AbuseWarning,
-    PIIResult,
-    PolicyViolation,
-    ScanResult,
-    ViolatedCategory,
+from ._parse import (
+    as_float,
+    as_status,
+    as_str,
+    load_json,
+    parse_abuse_warning,
+    parse_pii,
+    parse_policy_violations,
+    parse_scan_result,
 )
+from .types import AbuseWarning, PIIResult, PolicyViolation, ScanResult
 
 __all__ = [
     "APIError",
@@ -57,6 +60,7 @@ __all__ = [
 ]
 
 BODY_EXCERPT_CHARS = 200
+MAX_RETRY_AFTER_REPORTED = 86400.0  # a day: beyond it a Retry-After is nonsense
 
 
 class LockLLMError(Exception):
@@ -283,14 +287,21 @@ _STATUS_FALLBACK: Mapping[int, type[LockLLMError]] = {
 
 
 def body_excerpt(content: bytes, secret: Optional[str] = None) -> str:
-    """A short, printable excerpt of a response body, with ``secret`` masked."""
-    text = content[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    if secret:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
+    """A short, printable excerpt of a response body, with ``secret`` masked.
+
+    The key is masked before the excerpt is cut, so no part of it survives at the edge.
+    """
+    limit = BODY_EXCERPT_CHARS * 4 + (4 * len(secret) if secret else 0)
+    text = content[:limit].decode("utf-8", errors="replace")
+    text = " ".join(mask(text, secret).split())
     if len(text) > BODY_EXCERPT_CHARS:
         text = text[: BODY_EXCERPT_CHARS - 1] + "…"
     return text
+
+
+def mask(text: str, secret: Optional[str]) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
+    return text.replace(secret, "***") if secret else text
 
 
 def error_from_response(
@@ -305,178 +316,101 @@ def error_from_response(
 
     ``headers`` must be case-insensitive (httpx and httpx2 headers are). ``request_id``
     is the id the client sent; the server's own id wins when the body or the
-    ``X-Request-Id`` header carries one. ``secret`` (the API key) is masked in ``body``.
+    ``X-Request-Id`` header carries one. ``secret`` (the API key) is masked in the
+    message and in ``body``.
     """
     request_id = headers.get("x-request-id") or request_id
-    excerpt = body_excerpt(content, secret)
-    retry_after = _retry_after_ms(headers) if status == 429 else None
-    try:
-        payload = json.loads(content)
-    except ValueError:
-        payload = None
+    common: dict[str, Any] = {
+        "status": status,
+        "request_id": request_id,
+        "body": body_excerpt(content, secret),
+    }
+    payload = load_json(content)
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, str) and isinstance(payload, dict):
         # The older flat form: {"error": "code", "message": "..."}
         error = {"code": error, "type": error, "message": payload.get("message")}
     if not isinstance(error, dict):
         cls = _STATUS_FALLBACK.get(status, APIError)
+        excerpt = common["body"]
         message = f"HTTP {status} from LockLLM" + (f": {excerpt}" if excerpt else "")
-        fallback = cls(message, status=status, request_id=request_id, body=excerpt)
-        if isinstance(fallback, RateLimitError):
-            fallback.retry_after = retry_after
-        return fallback
-    return _from_error_object(error, status, excerpt, request_id, retry_after, secret)
+        return _with_retry_after(cls(message, **common), headers)
+    message = mask(as_str(error.get("message")) or f"HTTP {status} from LockLLM", secret)
+    common["type"] = as_str(error.get("type"))
+    common["code"] = as_str(error.get("code"))
+    common["request_id"] = as_str(error.get("request_id")) or request_id
+    return _with_retry_after(_from_error_object(error, message, status, common), headers)
 
 
 def _from_error_object(
-    error: Mapping[str, Any],
-    status: int,
-    excerpt: str,
-    request_id: Optional[str],
-    retry_after: Optional[int],
-    secret: Optional[str],
+    error: Mapping[str, Any], message: str, status: int, common: dict[str, Any]
 ) -> LockLLMError:
-    message = _str(error.get("message")) or f"HTTP {status} from LockLLM"
-    if secret:
-        message = message.replace(secret, "***")
-    err_type = _str(error.get("type"))
-    code = _str(error.get("code"))
-    common: dict[str, Any] = {
-        "type": err_type,
-        "code": code,
-        "status": status,
-        "request_id": _str(error.get("request_id")) or request_id,
-        "body": excerpt,
-    }
-    if code == "prompt_injection_detected" or err_type == "lockllm_security_error":
+    # The code is the most specific field, so it decides first (a security-typed error
+    # with the code pii_detected is a PII error); the type decides when there is no code.
+    code, err_type = common["code"], common["type"]
+    kind = _KIND_BY_CODE.get(code) or _KIND_BY_TYPE.get(err_type)
+    if kind is PromptInjectionError:
         return PromptInjectionError(
             message, scan_result=parse_scan_result(error.get("scan_result")), **common
         )
-    if code == "policy_violation":
-        policies = tuple(
-            p for p in map(parse_policy_violation, _list(error.get("violated_policies"))) if p
-        )
-        return PolicyViolationError(message, violated_policies=policies, **common)
-    if code == "abuse_detected":
+    if kind is PolicyViolationError:
+        violations = parse_policy_violations(error.get("violated_policies"))
+        return PolicyViolationError(message, violated_policies=violations, **common)
+    if kind is AbuseDetectedError:
         details = error.get("abuse_details")
         abuse = parse_abuse_warning(details) if isinstance(details, dict) else None
         return AbuseDetectedError(message, abuse_details=abuse, **common)
-    if code == "pii_detected":
-        pii = error.get("pii_details")
-        return PIIDetectedError(message, pii_details=parse_pii(pii, detected=True), **common)
-    if code in _BALANCE_CODES or err_type == "lockllm_balance_error":
+    if kind is PIIDetectedError:
+        pii = parse_pii(error.get("pii_details"), detected=True)
+        return PIIDetectedError(message, pii_details=pii, **common)
+    if kind is InsufficientCreditsError:
         return InsufficientCreditsError(
             message,
-            current_balance=_float(error.get("current_balance")),
-            estimated_cost=_float(error.get("estimated_cost")),
+            current_balance=as_float(error.get("current_balance")),
+            estimated_cost=as_float(error.get("estimated_cost")),
             **common,
         )
-    if err_type == "authentication_error" or code == "unauthorized":
-        return AuthenticationError(message, **common)
-    if err_type == "rate_limit_error" or code == "rate_limited":
-        return RateLimitError(message, retry_after=retry_after, **common)
-    if err_type == "upstream_error" or code == "provider_error":
+    if kind is UpstreamError:
         return UpstreamError(
             message,
-            provider=_str(error.get("provider")),
-            upstream_status=_int(error.get("upstream_status")),
+            provider=as_str(error.get("provider")),
+            upstream_status=as_status(error.get("upstream_status")),
             **common,
         )
-    if err_type in ("configuration_error", "lockllm_config_error") or code in _CONFIG_CODES:
-        return ConfigurationError(message, **common)
-    cls = _STATUS_FALLBACK.get(status, APIError)
-    fallback = cls(message, **common)
-    if isinstance(fallback, RateLimitError):
-        fallback.retry_after = retry_after
-    return fallback
+    return (kind or _STATUS_FALLBACK.get(status, APIError))(message, **common)
 
 
-def _retry_after_ms(headers: Mapping[str, str]) -> Optional[int]:
-    seconds = retry_after_seconds(headers)
-    return None if seconds is None else round(seconds * 1000)
+_KIND_BY_CODE: Mapping[Optional[str], type[LockLLMError]] = {
+    "prompt_injection_detected": PromptInjectionError,
+    "policy_violation": PolicyViolationError,
+    "abuse_detected": AbuseDetectedError,
+    "pii_detected": PIIDetectedError,
+    **dict.fromkeys(_BALANCE_CODES, InsufficientCreditsError),
+    "unauthorized": AuthenticationError,
+    "rate_limited": RateLimitError,
+    "provider_error": UpstreamError,
+    **dict.fromkeys(_CONFIG_CODES, ConfigurationError),
+}
+_KIND_BY_TYPE: Mapping[Optional[str], type[LockLLMError]] = {
+    "lockllm_security_error": PromptInjectionError,
+    "policy_violation": PolicyViolationError,
+    "lockllm_policy_error": PolicyViolationError,
+    "abuse_detected": AbuseDetectedError,
+    "lockllm_abuse_error": AbuseDetectedError,
+    "pii_detected": PIIDetectedError,
+    "lockllm_pii_error": PIIDetectedError,
+    "lockllm_balance_error": InsufficientCreditsError,
+    "authentication_error": AuthenticationError,
+    "rate_limit_error": RateLimitError,
+    "upstream_error": UpstreamError,
+    "configuration_error": ConfigurationError,
+    "lockllm_config_error": ConfigurationError,
+}
 
 
-# Lenient field readers: a field of the wrong type reads as missing, never crashes.
-
-
-def _str(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) else None
-
-
-def _float(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _int(value: Any) -> Optional[int]:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def parse_scan_result(data: Any) -> ScanResult:
-    """Read a ``scan_result`` object; missing fields read as an unsafe verdict."""
-    data = data if isinstance(data, dict) else {}
-    label: Literal[0, 1] = 0 if data.get("label") == 0 else 1
-    safe = data.get("safe")
-    sensitivity = data.get("sensitivity")
-    return ScanResult(
-        safe=safe if isinstance(safe, bool) else label == 0,
-        label=label,
-        confidence=_float(data.get("confidence")),
-        injection=_float(data.get("injection")),
-        sensitivity=sensitivity if sensitivity in ("low", "medium", "high") else "medium",
-    )
-
-
-def parse_policy_violation(data: Any) -> Optional[PolicyViolation]:
-    """Read one entry of ``policy_warnings`` / ``violated_policies``."""
-    if not isinstance(data, dict):
-        return None
-    categories = tuple(
-        ViolatedCategory(name=c["name"], description=_str(c.get("description")))
-        for c in _list(data.get("violated_categories"))
-        if isinstance(c, dict) and isinstance(c.get("name"), str)
-    )
-    return PolicyViolation(
-        policy_name=_str(data.get("policy_name")) or "",
-        violated_categories=categories,
-        violation_details=_str(data.get("violation_details")),
-    )
-
-
-def parse_abuse_warning(data: Mapping[str, Any]) -> AbuseWarning:
-    """Read an ``abuse_warnings`` / ``abuse_details`` object."""
-    indicators = data.get("indicators")
-    return AbuseWarning(
-        detected=data.get("detected") is not False,
-        confidence=_float(data.get("confidence")),
-        abuse_types=tuple(t for t in _list(data.get("abuse_types")) if isinstance(t, str)),
-        indicators={
-            k: float(v)
-            for k, v in (indicators.items() if isinstance(indicators, dict) else ())
-            if _float(v) is not None
-        },
-        recommendation=_str(data.get("recommendation")),
-    )
-
-
-def parse_pii(data: Any, *, detected: Optional[bool] = None) -> PIIResult:
-    """Read a ``pii_result`` / ``pii_details`` object."""
-    data = data if isinstance(data, dict) else {}
-    flag = data.get("detected")
-    return PIIResult(
-        detected=detected if detected is not None else flag is True,
-        entity_types=tuple(t for t in _list(data.get("entity_types")) if isinstance(t, str)),
-        entity_count=_int(data.get("entity_count")) or 0,
-        redacted_input=_str(data.get("redacted_input")),
-    )
+def _with_retry_after(error: LockLLMError, headers: Mapping[str, str]) -> LockLLMError:
+    if isinstance(error, RateLimitError):
+        seconds = retry_after_seconds(headers)
+        if seconds is not None:
+            error.retry_after = round(min(seconds, MAX_RETRY_AFTER_REPORTED) * 1000)
+    return error

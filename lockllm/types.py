@@ -220,7 +220,8 @@ class ScanResponse:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict in the service's wire shape (``None`` fields left out)."""
+        """A JSON-ready dict: the service's fields plus ``categories``, ``spans`` and
+        ``source``, with ``None`` and empty fields left out."""
         from dataclasses import asdict
 
         return {k: v for k, v in asdict(self).items() if v is not None and v != ()}

@@ -242,3 +242,17 @@ def test_serve_without_the_server_extra_says_what_to_install(capsys, monkeypatch
         err.strip()
         == 'lockllm: error: the gateway needs the server extra: pip install "lockllm[server]"'
     )
+
+
+def test_the_hosted_client_is_closed_when_done(capsys, monkeypatch: pytest.MonkeyPatch):
+    from lockllm import LockLLM
+
+    closed = []
+    monkeypatch.setattr(LockLLM, "close", lambda self: closed.append(self))
+    monkeypatch.setenv("LOCKLLM_API_KEY", "cli-test-key-0123456789")
+    monkeypatch.setenv("LOCKLLM_BASE_URL", "https://lockllm.test")
+    body = {"safe": True, "label": 0, "confidence": 99.0, "injection": 1.0, "sensitivity": "medium"}
+    with respx.mock:
+        respx.post("https://lockllm.test/v1/scan").mock(return_value=httpx.Response(200, json=body))
+        assert run(capsys, "scan", BENIGN)[0] == 0
+    assert len(closed) == 1

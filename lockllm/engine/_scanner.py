@@ -146,7 +146,7 @@ def _is_message_list(obj: object) -> bool:
 
 
 def _check_sensitivity(sensitivity: object) -> Sensitivity:
-    if sensitivity not in THRESHOLDS:
+    if not isinstance(sensitivity, str) or sensitivity not in THRESHOLDS:
         raise InvalidRequestError(
             f"sensitivity must be 'low', 'medium' or 'high', not {sensitivity!r}"
         )

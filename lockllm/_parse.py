@@ -1,0 +1,228 @@
+"""Lenient readers of LockLLM response bodies.
+
+A field of the wrong type, out of range or missing reads as ``None`` (or the field's
+default); nothing here raises on what a server sends. Newer servers add fields, older ones
+leave some out, and a broken proxy may send anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, List, Literal, Mapping, Optional
+
+from .types import (
+    AbuseWarning,
+    CompressionResult,
+    Debug,
+    PIIResult,
+    PolicyViolation,
+    RoutingInfo,
+    ScanResponse,
+    ScanResult,
+    ScanWarning,
+    Sensitivity,
+    Usage,
+    ViolatedCategory,
+)
+
+SENSITIVITY_VALUES = ("low", "medium", "high")
+
+
+def load_json(content: bytes) -> Any:
+    """The decoded body, or ``None`` when it is not JSON (or nested too deep to decode)."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+
+
+def as_str(value: Any) -> Optional[str]:
+    """A non-empty string, else ``None``."""
+    return value if isinstance(value, str) and value else None
+
+
+def as_float(value: Any) -> Optional[float]:
+    """A finite number (bools excluded), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_int(value: Any) -> Optional[int]:
+    """An integer (bools excluded), else ``None``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_status(value: Any) -> Optional[int]:
+    """An HTTP status, as an integer or a string of digits, else ``None``."""
+    if isinstance(value, str) and value.isdigit() and len(value) == 3:
+        return int(value)
+    return as_int(value)
+
+
+def as_list(value: Any) -> List[Any]:
+    """``value`` if it is a list, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def as_label(value: Any) -> Optional[Literal[0, 1]]:
+    """0 or 1 (and not ``False``/``True``), else ``None``."""
+    if type(value) is int and value in (0, 1):
+        return 1 if value else 0
+    return None
+
+
+def as_sensitivity(value: Any, default: Sensitivity) -> Sensitivity:
+    """A known sensitivity level, else ``default``."""
+    return value if value in SENSITIVITY_VALUES else default
+
+
+def parse_scan_result(data: Any) -> ScanResult:
+    """Read a ``scan_result`` object; missing fields read as an unsafe verdict."""
+    data = data if isinstance(data, dict) else {}
+    label = as_label(data.get("label"))
+    label = 1 if label is None else label
+    safe = data.get("safe")
+    return ScanResult(
+        safe=safe if isinstance(safe, bool) else label == 0,
+        label=label,
+        confidence=as_float(data.get("confidence")),
+        injection=as_float(data.get("injection")),
+        sensitivity=as_sensitivity(data.get("sensitivity"), "medium"),
+    )
+
+
+def parse_policy_violation(data: Any) -> Optional[PolicyViolation]:
+    """Read one entry of ``policy_warnings`` / ``violated_policies``."""
+    if not isinstance(data, dict):
+        return None
+    categories = tuple(
+        ViolatedCategory(name=c["name"], description=as_str(c.get("description")))
+        for c in as_list(data.get("violated_categories"))
+        if isinstance(c, dict) and isinstance(c.get("name"), str)
+    )
+    return PolicyViolation(
+        policy_name=as_str(data.get("policy_name")) or "",
+        violated_categories=categories,
+        violation_details=as_str(data.get("violation_details")),
+    )
+
+
+def parse_policy_violations(data: Any) -> tuple[PolicyViolation, ...]:
+    """Read a list of policy violations, skipping malformed entries."""
+    return tuple(p for p in map(parse_policy_violation, as_list(data)) if p is not None)
+
+
+def parse_abuse_warning(data: Mapping[str, Any]) -> AbuseWarning:
+    """Read an ``abuse_warnings`` / ``abuse_details`` object."""
+    indicators = data.get("indicators")
+    scores = {}
+    for name, raw in indicators.items() if isinstance(indicators, dict) else ():
+        score = as_float(raw)
+        if isinstance(name, str) and score is not None:
+            scores[name] = score
+    return AbuseWarning(
+        detected=data.get("detected") is not False,
+        confidence=as_float(data.get("confidence")),
+        abuse_types=tuple(t for t in as_list(data.get("abuse_types")) if isinstance(t, str)),
+        indicators=scores,
+        recommendation=as_str(data.get("recommendation")),
+    )
+
+
+def parse_pii(data: Any, *, detected: Optional[bool] = None) -> PIIResult:
+    """Read a ``pii_result`` / ``pii_details`` object."""
+    data = data if isinstance(data, dict) else {}
+    return PIIResult(
+        detected=detected if detected is not None else data.get("detected") is True,
+        entity_types=tuple(t for t in as_list(data.get("entity_types")) if isinstance(t, str)),
+        entity_count=as_int(data.get("entity_count")) or 0,
+        redacted_input=as_str(data.get("redacted_input")),
+    )
+
+
+def parse_scan_response(
+    data: Mapping[str, Any], request_id: str, sensitivity: Sensitivity = "medium"
+) -> ScanResponse:
+    """Build a ``ScanResponse`` from a decoded 200 body whose ``safe`` is a bool."""
+    safe = data.get("safe") is True
+    label = as_label(data.get("label"))
+    usage = data.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    abuse = data.get("abuse_warnings")
+    pii = data.get("pii_result")
+    return ScanResponse(
+        safe=safe,
+        label=(0 if safe else 1) if label is None else label,
+        confidence=as_float(data.get("confidence")),
+        injection=as_float(data.get("injection")),
+        sensitivity=as_sensitivity(data.get("sensitivity"), sensitivity),
+        request_id=request_id,
+        usage=Usage(
+            requests=_or(as_int(usage.get("requests")), 1),
+            input_chars=_or(as_int(usage.get("input_chars")), 0),
+        ),
+        debug=_debug(data.get("debug")),
+        policy_confidence=as_float(data.get("policy_confidence")),
+        policy_warnings=parse_policy_violations(data.get("policy_warnings")),
+        scan_warning=_scan_warning(data.get("scan_warning")),
+        abuse_warnings=parse_abuse_warning(abuse) if isinstance(abuse, dict) else None,
+        routing=_routing(data.get("routing")),
+        pii_result=parse_pii(pii) if isinstance(pii, dict) else None,
+        compression_result=_compression(data.get("compression_result")),
+    )
+
+
+def _or(value: Optional[int], default: int) -> int:
+    return default if value is None else value
+
+
+def _debug(value: Any) -> Optional[Debug]:
+    if not isinstance(value, dict):
+        return None
+    return Debug(
+        duration_ms=as_float(value.get("duration_ms")) or 0.0,
+        inference_ms=as_float(value.get("inference_ms")) or 0.0,
+        mode=as_str(value.get("mode")) or "single",
+    )
+
+
+def _scan_warning(value: Any) -> Optional[ScanWarning]:
+    if not isinstance(value, dict):
+        return None
+    return ScanWarning(
+        message=as_str(value.get("message")) or "",
+        injection_score=as_float(value.get("injection_score")),
+        confidence=as_float(value.get("confidence")),
+        label=as_label(value.get("label")),
+    )
+
+
+def _routing(value: Any) -> Optional[RoutingInfo]:
+    if not isinstance(value, dict):
+        return None
+    return RoutingInfo(
+        enabled=value.get("enabled") is True,
+        task_type=as_str(value.get("task_type")),
+        complexity=as_float(value.get("complexity")),
+        selected_model=as_str(value.get("selected_model")),
+        reasoning=as_str(value.get("reasoning")),
+        estimated_cost=as_float(value.get("estimated_cost")),
+    )
+
+
+def _compression(value: Any) -> Optional[CompressionResult]:
+    if not isinstance(value, dict) or not isinstance(value.get("compressed_input"), str):
+        return None
+    return CompressionResult(
+        method=as_str(value.get("method")) or "",
+        compressed_input=value["compressed_input"],
+        original_length=as_int(value.get("original_length")) or 0,
+        compressed_length=as_int(value.get("compressed_length")) or 0,
+        compression_ratio=as_float(value.get("compression_ratio")) or 0.0,
+    )
