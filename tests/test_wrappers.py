@@ -472,9 +472,9 @@ def test_provider_errors_stay_plain_sdk_errors(name: str, status: int, body: Any
     assert type(caught.value).__module__.startswith(name)
 
 
-def test_lockllm_headers_mark_a_generic_body_as_lockllm() -> None:
+def test_blocked_header_marks_a_generic_body_as_lockllm() -> None:
     body = {"error": {"message": "who knows", "type": "authentication_error"}}
-    headers = {"X-LockLLM-Request-ID": "req_h"}
+    headers = {"X-LockLLM-Blocked": "true", "X-LockLLM-Request-ID": "req_h"}
     client = make_client("anthropic", False, Recorder(error_response(401, body, headers)))
     with pytest.raises(le.AuthenticationError):
         call_sync(client, "anthropic")
@@ -729,7 +729,8 @@ def test_missing_sdk_names_the_install_command(
     module: str, create: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # makes `import <module>` fail
-    with pytest.raises(le.ConfigurationError, match=f"pip install {module}$") as caught:
+    expected = rf'not installed: pip install "lockllm\[{module}\]"$'
+    with pytest.raises(le.ConfigurationError, match=expected) as caught:
         create(KEY)
     assert isinstance(caught.value.__cause__, ImportError)
 
@@ -751,7 +752,7 @@ def test_missing_sdk_in_a_fresh_interpreter() -> None:
         "except Exception as e:\n    print(type(e).__name__, e)\n"
     )
     assert out.startswith("ConfigurationError")
-    assert "pip install anthropic" in out
+    assert 'pip install "lockllm[anthropic]"' in out
 
 
 def test_importing_wrappers_imports_no_provider_sdk() -> None:

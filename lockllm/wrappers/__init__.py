@@ -5,6 +5,11 @@
 every request is scanned by LockLLM first. Importing this package imports no provider
 SDK; each factory imports its SDK when called.
 
+Supported SDK versions: openai>=3 and anthropic>=2 (both built on ``httpx2``), and
+cohere>=5 for the native Cohere client. Install them with the extras:
+``pip install "lockllm[openai]"``, ``"lockllm[anthropic]"``, ``"lockllm[cohere]"``. A
+factory whose SDK is missing or too old raises ``ConfigurationError`` naming the command.
+
 Proxy metadata (the ``X-LockLLM-*`` response headers) is read with
 :func:`parse_proxy_metadata` from the SDK's ``with_raw_response``.
 """

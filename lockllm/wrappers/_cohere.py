@@ -6,23 +6,25 @@ The Cohere SDK has no hook where status errors are made, so the wrapper gives it
 ``httpx`` client with a response hook: an error response whose body is a LockLLM error
 is raised there, as an error that is both the LockLLM class and the Cohere class for
 that status (``cohere.BadRequestError`` …, or ``cohere.core.ApiError``). Provider errors
-pass through to the SDK untouched. Because the hook raises before the SDK's own retry
+pass through to the SDK untouched. A caller's own ``httpx_client`` is not modified (see
+:func:`build`). Because the hook raises before the SDK's own retry
 loop sees the response, LockLLM 429 and 5xx answers are not retried by the Cohere SDK:
 read ``retry_after`` on the error instead.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping
+import json
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import cohere
 import httpx
 from cohere.core.api_error import ApiError
 
-from ..errors import InvalidRequestError, error_from_response
-from ._errors import is_lockllm_body, merge
+from ..errors import InvalidRequestError
+from ._errors import is_lockllm_body, with_lockllm_error
 
-__all__ = ["build", "cohere_error_class"]
+__all__ = ["build", "cohere_error_class", "lockllm_error"]
 
 DEFAULT_TIMEOUT = 300.0  # what the Cohere SDK uses when it makes its own httpx client
 
@@ -51,15 +53,77 @@ def cohere_error_class(status: int) -> Callable[..., ApiError]:
     return cls
 
 
-def _raise_if_lockllm(response: httpx.Response, secret: str) -> None:
-    """Raise the dual error when ``response`` (an error, already read) is LockLLM's."""
-    if not is_lockllm_body(response.content, response.headers):
-        return
-    status = response.status_code
-    sdk_error = cohere_error_class(status)(body=response.json(), headers=dict(response.headers))
-    raise merge(
-        error_from_response(status, response.headers, response.content, secret=secret), sdk_error
+def lockllm_error(response: httpx.Response, secret: str) -> Optional[Exception]:
+    """The dual error for ``response`` (an error, already read) if it is LockLLM's.
+
+    ``None`` for a provider's error, and whenever building the dual error fails: the
+    Cohere SDK then handles the response as usual.
+    """
+    try:
+        content = response.content
+        if not is_lockllm_body(content, response.headers):
+            return None
+        status = response.status_code
+        sdk_error = cohere_error_class(status)(
+            body=json.loads(content), headers=dict(response.headers)
+        )
+    except Exception:
+        return None
+    merged = with_lockllm_error(sdk_error, status, response.headers, content, secret)
+    return None if merged is sdk_error else merged
+
+
+def _sync_client(given: httpx.Client, headers: Mapping[str, str], hook: Any) -> httpx.Client:
+    """A new client sending through ``given``'s transports, with its settings copied."""
+    client = httpx.Client(
+        transport=given._transport,
+        headers=_merged_headers(given.headers, headers),
+        event_hooks=_hooks(given.event_hooks, hook),
+        **_settings(given),
     )
+    client._mounts = dict(given._mounts)
+    return client
+
+
+def _async_client(
+    given: httpx.AsyncClient, headers: Mapping[str, str], hook: Any
+) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` twin of :func:`_sync_client`."""
+    client = httpx.AsyncClient(
+        transport=given._transport,
+        headers=_merged_headers(given.headers, headers),
+        event_hooks=_hooks(given.event_hooks, hook),
+        **_settings(given),
+    )
+    client._mounts = dict(given._mounts)
+    return client
+
+
+def _merged_headers(given: httpx.Headers, ours: Mapping[str, str]) -> httpx.Headers:
+    merged = given.copy()
+    merged.update(ours)
+    return merged
+
+
+def _hooks(given: Mapping[str, List[Any]], hook: Any) -> Dict[str, List[Any]]:
+    return {
+        "request": list(given.get("request", [])),
+        "response": [*given.get("response", []), hook],
+    }
+
+
+def _settings(given: httpx.Client | httpx.AsyncClient) -> Dict[str, Any]:
+    return {
+        "auth": given.auth,
+        "params": given.params,
+        "cookies": given.cookies,
+        "timeout": given.timeout,
+        "follow_redirects": given.follow_redirects,
+        "max_redirects": given.max_redirects,
+        "base_url": given.base_url,
+        "trust_env": given.trust_env,
+        "default_encoding": getattr(given, "_default_encoding", "utf-8"),
+    }
 
 
 def build(
@@ -67,7 +131,12 @@ def build(
 ) -> cohere.ClientV2 | cohere.AsyncClientV2:
     """Make the client, with ``headers`` and the LockLLM error hook on its httpx client.
 
-    A caller's ``httpx_client=`` is used as given, with the headers and the hook added.
+    A caller's ``httpx_client=`` is never modified: the Cohere client gets a new httpx
+    client that sends through the caller's transports (so its connection pool and proxy
+    mounts are shared) with a copy of its settings (headers, hooks, auth, params,
+    cookies, timeout, redirects, base URL), plus our headers and hook. The caller's own
+    requests on its client are untouched, and calling the factory again adds nothing to
+    it. Closing the caller's client closes the shared transports.
     """
     given = kwargs.pop("httpx_client", None)
     if given is None:
@@ -79,11 +148,16 @@ def build(
         async def async_hook(response: httpx.Response) -> None:
             if response.status_code >= 400:
                 await response.aread()
-                _raise_if_lockllm(response, api_key)
+                error = lockllm_error(response, api_key)
+                if error is not None:
+                    raise error
 
-        async_client = given if given is not None else httpx.AsyncClient(follow_redirects=True)
-        async_client.event_hooks["response"].append(async_hook)
-        async_client.headers.update(headers)
+        if given is None:
+            async_client = httpx.AsyncClient(
+                follow_redirects=True, headers=headers, event_hooks={"response": [async_hook]}
+            )
+        else:
+            async_client = _async_client(given, headers, async_hook)
         return cohere.AsyncClientV2(
             api_key=api_key, base_url=base_url, httpx_client=async_client, **kwargs
         )
@@ -93,9 +167,14 @@ def build(
     def hook(response: httpx.Response) -> None:
         if response.status_code >= 400:
             response.read()
-            _raise_if_lockllm(response, api_key)
+            error = lockllm_error(response, api_key)
+            if error is not None:
+                raise error
 
-    sync_client = given if given is not None else httpx.Client(follow_redirects=True)
-    sync_client.event_hooks["response"].append(hook)
-    sync_client.headers.update(headers)
+    if given is None:
+        sync_client = httpx.Client(
+            follow_redirects=True, headers=headers, event_hooks={"response": [hook]}
+        )
+    else:
+        sync_client = _sync_client(given, headers, hook)
     return cohere.ClientV2(api_key=api_key, base_url=base_url, httpx_client=sync_client, **kwargs)

@@ -23,7 +23,16 @@ Attributes both sides define are resolved so that each reads sensibly:
 Everything else is kept from both: ``status_code``, ``response``, ``request`` (SDK) and
 ``status``, ``scan_result``, ``retry_after``, ``provider``, ``upstream_status`` … (LockLLM).
 An error response that is not a LockLLM body (the provider's own error, passed through)
-is left exactly as the SDK made it.
+is left exactly as the SDK made it. The ``X-LockLLM-*`` headers do not decide it: the
+proxy adds them to the provider responses it forwards too (PROTOCOL §3).
+
+The LockLLM key the client was built with is masked (``***``) in every text of the
+merged error, ``body`` included (recursively, in the strings inside its dicts and
+lists). ``response`` and ``request`` are the SDK's untouched HTTP objects: the request
+carries the key in its own headers anyway, so do not log them.
+
+Classifying never fails on its own account: if anything goes wrong while doing it (a
+body nested too deeply to parse …), the SDK's error is raised unchanged.
 """
 
 from __future__ import annotations
@@ -34,9 +43,12 @@ from typing import Any, Dict, Mapping, Optional, Tuple, TypeVar
 
 from ..errors import LockLLMError, error_from_response
 
-__all__ = ["dual_class", "is_lockllm_body", "with_lockllm_error"]
+__all__ = ["dual_class", "is_lockllm_body", "mask", "merge", "with_lockllm_error"]
 
 _E = TypeVar("_E", bound=BaseException)
+_T = TypeVar("_T")
+
+MASK = "***"
 
 # Error types and codes only LockLLM uses. Generic ones that providers share
 # ("authentication_error", "rate_limit_error" are Anthropic's too) are left out.
@@ -72,12 +84,16 @@ _LOCKLLM_MARKERS = frozenset(
 def is_lockllm_body(content: bytes, headers: Mapping[str, str]) -> bool:
     """Whether an error response came from LockLLM itself rather than the provider.
 
-    It did when its body is ``{"error": {...}}`` and either the error's ``type`` or
-    ``code`` is one only LockLLM uses, or the response carries ``X-LockLLM-*`` headers.
+    It did when its body is ``{"error": ...}`` and the error's ``type`` or ``code`` is one
+    only LockLLM uses (or the older flat ``{"error": "<code>"}`` form names one), or when
+    it is an ``{"error": {...}}`` body sent with ``X-LockLLM-Blocked: true`` (a response
+    the proxy blocked never reached the provider). Other ``X-LockLLM-*`` headers prove
+    nothing: the proxy adds them to the provider's own error responses it forwards.
+    ``headers`` must be case-insensitive. Never raises.
     """
     try:
         payload = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, str):
@@ -86,7 +102,30 @@ def is_lockllm_body(content: bytes, headers: Mapping[str, str]) -> bool:
         return False
     if error.get("type") in _LOCKLLM_MARKERS or error.get("code") in _LOCKLLM_MARKERS:
         return True
-    return any(str(name).lower().startswith("x-lockllm-") for name in headers)
+    return str(headers.get("x-lockllm-blocked", "")).strip().lower() == "true"
+
+
+def mask(value: _T, secret: Optional[str]) -> _T:
+    """``value`` with ``secret`` replaced by ``***`` in every string inside it.
+
+    Recurses through dicts (keys and values), lists and tuples; anything else is kept as
+    is. ``value`` itself is returned when there is no secret.
+    """
+    if not secret:
+        return value
+    masked: Any
+    if isinstance(value, str):
+        masked = value.replace(secret, MASK)
+    elif isinstance(value, dict):
+        masked = {mask(k, secret): mask(v, secret) for k, v in value.items()}
+    elif isinstance(value, list):
+        masked = [mask(item, secret) for item in value]
+    elif isinstance(value, tuple):
+        masked = tuple(mask(item, secret) for item in value)
+    else:
+        masked = value
+    result: _T = masked
+    return result
 
 
 @functools.cache
@@ -116,15 +155,23 @@ def _rebuild(lockllm_cls: type, sdk_cls: type, message: str, state: Dict[str, An
     return error
 
 
-def merge(lockllm_error: LockLLMError, sdk_error: _E) -> _E:
-    """One exception carrying the state of both errors (see the module docstring)."""
+def merge(lockllm_error: LockLLMError, sdk_error: _E, secret: Optional[str] = None) -> _E:
+    """One exception carrying the state of both errors (see the module docstring).
+
+    ``secret`` is masked in every string, list, tuple and dict attribute of the result.
+    """
     state = dict(vars(sdk_error))
     sdk_request_id = state.get("request_id")
     state.update(vars(lockllm_error))
     state["body"] = vars(sdk_error).get("body")
     state["body_excerpt"] = lockllm_error.body
     state["request_id"] = lockllm_error.request_id or sdk_request_id
-    merged: _E = _rebuild(type(lockllm_error), type(sdk_error), lockllm_error.message, state)
+    state = {
+        name: mask(value, secret) if isinstance(value, (str, dict, list, tuple)) else value
+        for name, value in state.items()
+    }
+    message = mask(lockllm_error.message, secret)
+    merged: _E = _rebuild(type(lockllm_error), type(sdk_error), message, state)
     return merged
 
 
@@ -138,8 +185,18 @@ def with_lockllm_error(
     """``sdk_error`` upgraded to a dual error if the response is a LockLLM error body.
 
     ``headers`` must be case-insensitive (httpx / httpx2 headers are). ``content`` is
-    ``None`` when the body could not be read; the SDK error is then returned unchanged.
+    ``None`` when the body could not be read; the SDK error is then returned unchanged,
+    as it is when anything at all goes wrong while classifying or building: this never
+    raises an error of its own in place of the SDK's.
     """
-    if content is None or not is_lockllm_body(content, headers):
+    if content is None:
         return sdk_error
-    return merge(error_from_response(status, headers, content, secret=secret), sdk_error)
+    try:
+        if not is_lockllm_body(content, headers):
+            return sdk_error
+        if secret:
+            content = content.replace(secret.encode(), MASK.encode())
+        lockllm_error = error_from_response(status, headers, content, secret=secret)
+        return merge(lockllm_error, sdk_error, secret)
+    except Exception:
+        return sdk_error

@@ -4,7 +4,10 @@ Each factory is written out so that IDEs and mypy see its real return type (the
 provider SDK's own client class), but all of them share one builder driven by the
 provider table in ``lockllm._providers``: the table says which SDK family talks to a
 provider, and its proxy name gives the URL. The provider SDK is imported only when a
-factory is called, and a missing SDK is a ``ConfigurationError`` naming the install command.
+factory is called. The supported SDKs are openai>=3 and anthropic>=2 (both built on
+``httpx2``) and, for the native Cohere client, cohere>=5: ``pip install "lockllm[openai]"``,
+``"lockllm[anthropic]"`` or ``"lockllm[cohere]"`` installs them. A missing SDK, or one too
+old, is a ``ConfigurationError`` naming the install command.
 
 What every factory does:
 
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Dict, Mapping, NamedTuple, Optional, cast
 
 from .._config import resolve_api_key
 from .._options import PROXY_OPTIONS, option_headers
@@ -80,24 +83,56 @@ __all__ = [
     "create_xai",
 ]
 
-# SDK family -> (the package to import, its pip name, our module for that family)
-_FAMILIES: Mapping[str, Tuple[str, str, str]] = {
-    "openai": ("openai", "openai", "lockllm.wrappers._openai"),
-    "anthropic": ("anthropic", "anthropic", "lockllm.wrappers._anthropic"),
-    "cohere": ("cohere", "cohere", "lockllm.wrappers._cohere"),
+
+class _Family(NamedTuple):
+    package: str  # the SDK to import (and the lockllm extra that installs it)
+    minimum: int  # its lowest supported major version
+    needs: str  # what to say it needs
+    module: str  # our module for that family
+
+
+_FAMILIES: Mapping[str, _Family] = {
+    "openai": _Family("openai", 3, "openai>=3 (built on httpx2)", "lockllm.wrappers._openai"),
+    "anthropic": _Family(
+        "anthropic", 2, "anthropic>=2 (built on httpx2)", "lockllm.wrappers._anthropic"
+    ),
+    "cohere": _Family("cohere", 5, "cohere>=5", "lockllm.wrappers._cohere"),
 }
 
 
-def _family_module(family: str, factory: str) -> ModuleType:
-    package, pip_name, module = _FAMILIES[family]
+def _major(version: Any) -> Optional[int]:
     try:
-        importlib.import_module(package)
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return None
+
+
+def _family_module(family: str, factory: str) -> ModuleType:
+    """Our module for ``family``, or a ``ConfigurationError`` saying what to install.
+
+    Three cases: the SDK is not installed; it is installed but older than we support
+    (read from its ``__version__``); or it, or our module for it, fails to import (an
+    older SDK without ``httpx2``, ``httpx2`` missing, a broken install …).
+    """
+    row = _FAMILIES[family]
+    upgrade = f'{factory}() needs {row.needs}: pip install -U "lockllm[{row.package}]"'
+    try:
+        sdk = importlib.import_module(row.package)
     except ImportError as exc:
-        raise ConfigurationError(
-            f"{factory}() needs the {package} package, which is not installed: "
-            f"pip install {pip_name}"
-        ) from exc
-    return importlib.import_module(module)
+        if exc.name == row.package:
+            raise ConfigurationError(
+                f"{factory}() needs the {row.package} package ({row.needs.split()[0]}), "
+                f'which is not installed: pip install "lockllm[{row.package}]"'
+            ) from exc
+        raise ConfigurationError(f"{upgrade} ({row.package} could not be imported: {exc})") from exc
+    version = getattr(sdk, "__version__", None)
+    major = _major(version)
+    if major is not None and major < row.minimum:
+        raise ConfigurationError(f"{upgrade} (installed: {row.package} {version})")
+    try:
+        return importlib.import_module(row.module)
+    except ImportError as exc:
+        raise ConfigurationError(f"{upgrade} (the wrapper could not be imported: {exc})") from exc
 
 
 def _build(
@@ -139,7 +174,8 @@ def create_openai(
             ``default_headers`` …).
 
     Raises:
-        ConfigurationError: no API key, or the ``openai`` package is not installed.
+        ConfigurationError: no API key, or ``openai>=3`` is not installed
+            (``pip install -U "lockllm[openai]"``).
         InvalidRequestError: a bad proxy option.
 
     A call the proxy blocks raises an error that is both ``lockllm.PromptInjectionError``
@@ -174,7 +210,8 @@ def create_anthropic(
     The LockLLM key is sent as the SDK's ``x-api-key``. Arguments as for
     :func:`create_openai`; ``**kwargs`` go to ``anthropic.Anthropic``. A blocked call
     raises an error that is both ``lockllm.PromptInjectionError`` and
-    ``anthropic.BadRequestError``.
+    ``anthropic.BadRequestError``. Needs ``anthropic>=2``
+    (``pip install -U "lockllm[anthropic]"``).
     """
     return cast("Anthropic", _build("anthropic", False, api_key, base_url, proxy_options, kwargs))
 
@@ -631,7 +668,9 @@ def create_cohere_client(
     so a chat goes to ``{base}/v1/proxy/cohere/v2/chat``. ``**kwargs`` go to
     ``cohere.ClientV2`` (``timeout``, ``max_retries``, ``httpx_client`` …). A call the proxy
     refuses raises an error that is both the LockLLM error and the Cohere SDK's
-    (``cohere.BadRequestError`` …); the Cohere SDK does not retry those.
+    (``cohere.BadRequestError`` …); the Cohere SDK does not retry those. A given
+    ``httpx_client`` is not modified (its transports are shared). Needs ``cohere>=5``
+    (``pip install -U "lockllm[cohere]"``).
     """
     return cast(
         "ClientV2",
@@ -653,7 +692,9 @@ def create_async_cohere_client(
     so a chat goes to ``{base}/v1/proxy/cohere/v2/chat``. ``**kwargs`` go to
     ``cohere.AsyncClientV2`` (``timeout``, ``max_retries``, ``httpx_client`` …). A call the proxy
     refuses raises an error that is both the LockLLM error and the Cohere SDK's
-    (``cohere.BadRequestError`` …); the Cohere SDK does not retry those.
+    (``cohere.BadRequestError`` …); the Cohere SDK does not retry those. A given
+    ``httpx_client`` is not modified (its transports are shared). Needs ``cohere>=5``
+    (``pip install -U "lockllm[cohere]"``).
     """
     return cast(
         "AsyncClientV2",
