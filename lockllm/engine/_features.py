@@ -22,17 +22,19 @@ _WORD = re.compile(r"\w+")
 
 
 def chunk_bounds(length: int) -> List[Tuple[int, int]]:
-    """``[start, end)`` windows covering ``length`` characters."""
-    if length <= CHUNK_CHARS:
-        return [(0, length)]
+    """``[start, end)`` windows covering ``length`` characters.
+
+    A tail no longer than the overlap joins the window before it instead of making a
+    window of its own, which would be read almost entirely twice (a 2,048-character text
+    is one window of 2,048, not windows of 2,000 and 448).
+    """
     bounds = []
     start = 0
-    while True:
-        end = min(start + CHUNK_CHARS, length)
-        bounds.append((start, end))
-        if end == length:
-            return bounds
+    while length - start > CHUNK_CHARS + (CHUNK_CHARS - CHUNK_STEP):
+        bounds.append((start, start + CHUNK_CHARS))
         start += CHUNK_STEP
+    bounds.append((start, length))
+    return bounds
 
 
 def char_grams(view: str) -> List[str]:
