@@ -260,8 +260,9 @@ class AsyncLockLLM(_BaseClient):
                 async with self._http.stream("POST", self._url, **request) as response:
                     parts = []
                     async for chunk in response.aiter_bytes():
+                        if parts:
+                            check_deadline(deadline)
                         parts.append(chunk)
-                        check_deadline(deadline)
                     content = b"".join(parts)
             except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc)
