@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Literal, Mapping, Optional, Union
 
 import httpx
 
@@ -258,7 +258,7 @@ class AsyncLockLLM(_BaseClient):
             deadline = self._deadline(call)
             try:
                 async with self._http.stream("POST", self._url, **request) as response:
-                    parts = []
+                    parts: List[bytes] = []
                     async for chunk in response.aiter_bytes():
                         if parts:
                             check_deadline(deadline)

@@ -15,7 +15,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import httpx
 
@@ -103,7 +103,7 @@ def collect_body(chunks: Iterable[bytes], deadline: Optional[float]) -> bytes:
     httpx's read timeout is per chunk, so a server trickling bytes could hold a call
     forever; this bounds the whole attempt. ``deadline`` is a ``time.monotonic()`` value.
     """
-    parts = []
+    parts: List[bytes] = []
     for chunk in chunks:
         if parts:  # a body that arrives in one piece is never thrown away
             check_deadline(deadline)
