@@ -40,18 +40,22 @@ _REQUEST = re.compile(
     r"recommend|remind|warn|encourage|discuss|present|construct|design|outline|analy[sz]e|"
     r"reply with|respond with|always|never|do not|don't|instead|capitalize|inject|embed|"
     r"express|hint|stress|refer|direct|mimic|imitate|pretend|act|role-?play|switch|shift|"
-    r"alter|adjust|randomly|subtly|casually|intersperse|interject|sprinkle)\b[^.!?\n]{8,300})"
+    r"alter|adjust|randomly|subtly|casually|intersperse|interject|sprinkle)\b(?!-)[^.!?\n]{8,300})"
 )
 _NOT_REQUEST = re.compile(
     r"\s*(?:reply (?:stop|to this)|click|download|view|contact|call us|visit|find|see|let us|"
     r"let me|log ?in|sign|update your|unsubscribe|manage|learn more|read more|check|get|thank|"
-    r"to (?:stop|unsubscribe)|what'?s new|how it works|why (?:we|you)|what you need)"
+    r"to (?:stop|unsubscribe)|make the most|(?:never|don'?t|do not) (?:miss|leave|forget)|"
+    r"what'?s new|how it works|why (?:we|you)|what you need)"
 )
 
+
+_MIN_REQUEST_WORDS = 5
 
 # Rules about "your response" mean little in a user's own request ("begin your response
 # with a summary"); they matter inside documents, where nobody should address the model.
 _OUTSIDE_DOCUMENT = {
+    "indirect.text_transform": 0.1,
     "indirect.modify_response": 0.2,
     "indirect.your_response": 0.3,
     "indirect.in_your_response": 0.15,
@@ -98,6 +102,8 @@ def _embedded_requests(norm: Normalized) -> List[Hit]:
     for m in _SENTENCE.finditer(view):
         sentence = m.group(0)
         if _NOT_REQUEST.match(sentence) or not _REQUEST.match(sentence):
+            continue
+        if len(sentence.split()) < _MIN_REQUEST_WORDS:  # menu items, buttons, headings
             continue
         s, e = norm.to_original(m.start(), m.end())
         weight = 0.5 if sentence.rstrip().endswith("?") else 0.55

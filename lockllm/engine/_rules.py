@@ -341,7 +341,9 @@ RULES: Tuple[Rule, ...] = (
        r"\b(?:your|the|each|every) (?:response|reply|answer|output|message)s?\b[^.\n]{0,40}"
        r"\b(?:must|should|shall|needs? to|has to|have to)\b|"
        r"\b(?:modify|alter|change|rewrite|format|end|begin|start|conclude|structure|encode|"
-       r"translate|jumble|scramble|reverse|substitute|replace)\b[^.\n]{0,40}?\b(?:your|each|"
+       r"translate|jumble|scramble|reverse|substitute|replace|enhance|enrich|augment|improve|"
+       r"render|craft|present|deliver|phrase|express|frame|style|compose|close|finish|wrap|"
+       r"sign|group|combine|split|spell|write)\b[^.\n]{0,40}?\b(?:your|each|"
        r"every) (?:response|reply|answer|output|message)s?\b"),
     _r("indirect.in_your_response", "indirect_injection", 0.5,
        r"\b(?:in|to|throughout|within|into|of) (?:your|each|every) (?:responses?|reply|replies|"
@@ -349,6 +351,11 @@ RULES: Tuple[Rule, ...] = (
     _r("indirect.do_not_tell", "indirect_injection", 0.55,
        r"\b(?:do not|don'?t|never) (?:tell|mention|reveal|inform|show|disclose)"
        r"(?: this| these instructions| it)? to (?:the )?user\b"),
+    _r("indirect.text_transform", "indirect_injection", 0.5,
+       r"(?:^|[.!?:]\s*|\n\s*)(?:please |now |also )?(?:replace|substitute|swap|reverse|"
+       r"capitali[sz]e|group|combine|rearrange|jumble|shuffle|scramble|remove|insert|spell|"
+       r"alternate|mix)\b[^.\n]{0,40}?\b(?:letters?|vowels?|consonants?|characters?|"
+       r"every (?:other|second|third|fourth) (?:letter|word|character))\b"),
     # --- data exfiltration ---
     _r("exfil.md_image_query", "data_exfiltration", 0.6,
        r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{1,300}\?[^)\s]{0,300}="),
@@ -513,6 +520,7 @@ _CUES = {
     "indirect.modify_response": ("respon", "repl", "answer", "output", "message"),
     "indirect.in_your_response": ("your ", "each ", "every "),
     "indirect.do_not_tell": ("user",),
+    "indirect.text_transform": ("letter", "vowel", "consonant", "character"),
     "exfil.md_image_query": ("](",),
     "exfil.url_placeholder": ("http", "<img", "]("),
     "exfil.append_to_url": ("url", "link", "image", "query", "parameter", "address",

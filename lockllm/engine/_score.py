@@ -14,7 +14,7 @@ __all__ = ["THRESHOLDS", "CATEGORIES", "rule_probability", "combine", "confidenc
 # model of each fold never saw the rows it scored; the held-out test split is not used):
 # the lowest threshold whose false-positive rate on benign rows is at most 0.5% (low),
 # 2% (medium) and 6% (high), after adding the synthetic long-benign texts.
-THRESHOLDS: Mapping[str, float] = {"low": 0.84, "medium": 0.66, "high": 0.50}
+THRESHOLDS: Mapping[str, float] = {"low": 0.82, "medium": 0.62, "high": 0.49}
 
 CATEGORIES = (
     "instruction_override",
