@@ -115,7 +115,9 @@ def parse_policy_violation(data: Any) -> Optional[PolicyViolation]:
 
 def parse_policy_violations(data: Any) -> tuple[PolicyViolation, ...]:
     """Read a list of policy violations, skipping malformed entries."""
-    return tuple(p for p in map(parse_policy_violation, as_list(data)) if p is not None)
+    if not data or not isinstance(data, list):
+        return ()
+    return tuple(p for p in map(parse_policy_violation, data) if p is not None)
 
 
 def parse_abuse_warning(data: Mapping[str, Any]) -> AbuseWarning:

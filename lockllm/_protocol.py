@@ -14,8 +14,8 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from dataclasses import replace
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional
 
 import httpx
 
@@ -49,6 +49,7 @@ INITIAL_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is cut to it, so one call never sleeps for hours."""
+_UTF8_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
@@ -121,13 +122,12 @@ def encode_body(input: str, sensitivity: str) -> bytes:
     """The JSON request body, as UTF-8 (ASCII escapes only for lone surrogates)."""
     body = {"input": input, "sensitivity": sensitivity}
     try:
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return _UTF8_JSON.encode(body).encode("utf-8")
     except UnicodeEncodeError:
         return json.dumps(body).encode("ascii")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What to do after one attempt: return ``result``, raise ``error``, or wait ``delay``."""
 
     result: Optional[ScanResponse] = None
