@@ -35,24 +35,26 @@ from .errors import (
     UpstreamError,
 )
 from .types import (
-    AbuseWarning,
-    CompressionResult,
     Debug,
-    PIIResult,
-    PolicyViolation,
     ProviderName,
-    RoutingInfo,
     ScanOptions,
     ScanResponse,
     ScanResult,
-    ScanWarning,
     Sensitivity,
-    Span,
     Usage,
-    ViolatedCategory,
 )
 
 if TYPE_CHECKING:
+    from ._details import (
+        AbuseWarning,
+        CompressionResult,
+        PIIResult,
+        PolicyViolation,
+        RoutingInfo,
+        ScanWarning,
+        Span,
+        ViolatedCategory,
+    )
     from ._proxy_metadata import ProxyMetadata, parse_proxy_metadata
     from .engine import LocalScanner
     from .wrappers._factories import *  # noqa: F403  (the create_* factories)
@@ -60,6 +62,19 @@ if TYPE_CHECKING:
 # Names resolved on first access, so importing lockllm loads neither the detection
 # engine nor the wrapper modules.
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "AbuseWarning",
+            "CompressionResult",
+            "PIIResult",
+            "PolicyViolation",
+            "RoutingInfo",
+            "ScanWarning",
+            "Span",
+            "ViolatedCategory",
+        ),
+        "._details",
+    ),
     "LocalScanner": ".engine",
     "ProxyMetadata": "._proxy_metadata",
     "parse_proxy_metadata": "._proxy_metadata",

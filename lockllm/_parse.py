@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, List, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, List, Literal, Mapping, Optional
 
-from .types import (
-    AbuseWarning,
-    CompressionResult,
-    Debug,
-    PIIResult,
-    PolicyViolation,
-    RoutingInfo,
-    ScanResponse,
-    ScanResult,
-    ScanWarning,
-    Sensitivity,
-    Usage,
-    ViolatedCategory,
-)
+from .types import Debug, ScanResponse, ScanResult, Sensitivity, Usage
+
+if TYPE_CHECKING:
+    from . import _details as details
 
 SENSITIVITY_VALUES = ("low", "medium", "high")
 
@@ -97,38 +87,42 @@ def parse_scan_result(data: Any) -> ScanResult:
     )
 
 
-def parse_policy_violation(data: Any) -> Optional[PolicyViolation]:
+def parse_policy_violation(data: Any) -> Optional[details.PolicyViolation]:
     """Read one entry of ``policy_warnings`` / ``violated_policies``."""
+    from . import _details as details  # built on first use: see _details
+
     if not isinstance(data, dict):
         return None
     categories = tuple(
-        ViolatedCategory(name=c["name"], description=as_str(c.get("description")))
+        details.ViolatedCategory(name=c["name"], description=as_str(c.get("description")))
         for c in as_list(data.get("violated_categories"))
         if isinstance(c, dict) and isinstance(c.get("name"), str)
     )
-    return PolicyViolation(
+    return details.PolicyViolation(
         policy_name=as_str(data.get("policy_name")) or "",
         violated_categories=categories,
         violation_details=as_str(data.get("violation_details")),
     )
 
 
-def parse_policy_violations(data: Any) -> tuple[PolicyViolation, ...]:
+def parse_policy_violations(data: Any) -> tuple[details.PolicyViolation, ...]:
     """Read a list of policy violations, skipping malformed entries."""
     if not data or not isinstance(data, list):
         return ()
     return tuple(p for p in map(parse_policy_violation, data) if p is not None)
 
 
-def parse_abuse_warning(data: Mapping[str, Any]) -> AbuseWarning:
+def parse_abuse_warning(data: Mapping[str, Any]) -> details.AbuseWarning:
     """Read an ``abuse_warnings`` / ``abuse_details`` object."""
+    from . import _details as details  # built on first use: see _details
+
     indicators = data.get("indicators")
     scores = {}
     for name, raw in indicators.items() if isinstance(indicators, dict) else ():
         score = as_float(raw)
         if isinstance(name, str) and score is not None:
             scores[name] = score
-    return AbuseWarning(
+    return details.AbuseWarning(
         detected=data.get("detected") is not False,
         confidence=as_float(data.get("confidence")),
         abuse_types=tuple(t for t in as_list(data.get("abuse_types")) if isinstance(t, str)),
@@ -137,10 +131,12 @@ def parse_abuse_warning(data: Mapping[str, Any]) -> AbuseWarning:
     )
 
 
-def parse_pii(data: Any, *, detected: Optional[bool] = None) -> PIIResult:
+def parse_pii(data: Any, *, detected: Optional[bool] = None) -> details.PIIResult:
     """Read a ``pii_result`` / ``pii_details`` object."""
+    from . import _details as details  # built on first use: see _details
+
     data = data if isinstance(data, dict) else {}
-    return PIIResult(
+    return details.PIIResult(
         detected=detected if detected is not None else data.get("detected") is True,
         entity_types=tuple(t for t in as_list(data.get("entity_types")) if isinstance(t, str)),
         entity_count=as_int(data.get("entity_count")) or 0,
@@ -194,10 +190,12 @@ def _debug(value: Any) -> Optional[Debug]:
     )
 
 
-def _scan_warning(value: Any) -> Optional[ScanWarning]:
+def _scan_warning(value: Any) -> Optional[details.ScanWarning]:
+    from . import _details as details  # built on first use: see _details
+
     if not isinstance(value, dict):
         return None
-    return ScanWarning(
+    return details.ScanWarning(
         message=as_str(value.get("message")) or "",
         injection_score=as_float(value.get("injection_score")),
         confidence=as_float(value.get("confidence")),
@@ -205,10 +203,12 @@ def _scan_warning(value: Any) -> Optional[ScanWarning]:
     )
 
 
-def _routing(value: Any) -> Optional[RoutingInfo]:
+def _routing(value: Any) -> Optional[details.RoutingInfo]:
+    from . import _details as details  # built on first use: see _details
+
     if not isinstance(value, dict):
         return None
-    return RoutingInfo(
+    return details.RoutingInfo(
         enabled=value.get("enabled") is True,
         task_type=as_str(value.get("task_type")),
         complexity=as_float(value.get("complexity")),
@@ -218,10 +218,12 @@ def _routing(value: Any) -> Optional[RoutingInfo]:
     )
 
 
-def _compression(value: Any) -> Optional[CompressionResult]:
+def _compression(value: Any) -> Optional[details.CompressionResult]:
+    from . import _details as details  # built on first use: see _details
+
     if not isinstance(value, dict) or not isinstance(value.get("compressed_input"), str):
         return None
-    return CompressionResult(
+    return details.CompressionResult(
         method=as_str(value.get("method")) or "",
         compressed_input=value["compressed_input"],
         original_length=as_int(value.get("original_length")) or 0,

@@ -25,7 +25,7 @@ built from an HTTP response also carry ``body``, a short excerpt of what the ser
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
 from ._headers import retry_after_seconds
 from ._parse import (
@@ -38,7 +38,10 @@ from ._parse import (
     parse_policy_violations,
     parse_scan_result,
 )
-from .types import AbuseWarning, PIIResult, PolicyViolation, ScanResult
+from .types import ScanResult
+
+if TYPE_CHECKING:
+    from ._details import AbuseWarning, PIIResult, PolicyViolation
 
 __all__ = [
     "APIError",

@@ -8,7 +8,19 @@ when the service did not send them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Optional, Tuple, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, TypedDict
+
+if TYPE_CHECKING:
+    from ._details import (
+        AbuseWarning,
+        CompressionResult,
+        PIIResult,
+        PolicyViolation,
+        RoutingInfo,
+        ScanWarning,
+        Span,
+        ViolatedCategory,
+    )
 
 __all__ = [
     "AbuseWarning",
@@ -95,92 +107,6 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
-class ViolatedCategory:
-    """One category of a custom policy that the input violated."""
-
-    name: str
-    description: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class PolicyViolation:
-    """A custom policy the input violated (reported when the policy action only warns)."""
-
-    policy_name: str
-    violated_categories: Tuple[ViolatedCategory, ...] = ()
-    violation_details: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class ScanWarning:
-    """An injection finding reported as a warning (``scan_action="allow_with_warning"``)."""
-
-    message: str
-    injection_score: Optional[float] = None
-    confidence: Optional[float] = None
-    label: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class AbuseWarning:
-    """Abuse patterns found in the input (bots, floods, resource exhaustion …)."""
-
-    detected: bool
-    confidence: Optional[float] = None
-    abuse_types: Tuple[str, ...] = ()
-    indicators: Mapping[str, float] = field(default_factory=dict)
-    recommendation: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class RoutingInfo:
-    """Smart-routing decision made by the service."""
-
-    enabled: bool
-    task_type: Optional[str] = None
-    complexity: Optional[float] = None
-    selected_model: Optional[str] = None
-    reasoning: Optional[str] = None
-    estimated_cost: Optional[float] = None
-
-
-@dataclass(frozen=True)
-class PIIResult:
-    """Personal data found in the input."""
-
-    detected: bool
-    entity_types: Tuple[str, ...] = ()
-    entity_count: int = 0
-    redacted_input: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class CompressionResult:
-    """The input after prompt compression."""
-
-    method: str
-    compressed_input: str
-    original_length: int
-    compressed_length: int
-    compression_ratio: float
-
-
-@dataclass(frozen=True)
-class Span:
-    """A stretch of the input that raised the score (local engine only).
-
-    ``start`` and ``end`` index the original input string, so ``text[start:end]``
-    is the flagged part; ``score`` (0-100) is how strongly that part alone points to
-    ``category``.
-    """
-
-    start: int
-    end: int
-    category: str
-    score: float
-
-
-@dataclass(frozen=True)
 class ScanResponse:
     """The full answer to ``scan()``.
 
@@ -244,3 +170,28 @@ class ScanOptions(TypedDict, total=False):
     compression: Optional[CompressionMethod]
     compression_rate: Optional[float]
     chunk: Optional[bool]
+
+
+_DETAILS = frozenset(
+    {
+        "AbuseWarning",
+        "CompressionResult",
+        "PIIResult",
+        "PolicyViolation",
+        "RoutingInfo",
+        "ScanWarning",
+        "Span",
+        "ViolatedCategory",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The detail types live in ._details and are built on first use (see there).
+    if name not in _DETAILS:
+        raise AttributeError(f"module 'lockllm.types' has no attribute {name!r}")
+    from . import _details
+
+    value = getattr(_details, name)
+    globals()[name] = value
+    return value
