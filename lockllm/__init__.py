@@ -37,6 +37,7 @@ from .errors import (
 from .types import (
     Debug,
     ProviderName,
+    ProxyOptions,
     ScanOptions,
     ScanResponse,
     ScanResult,
@@ -122,6 +123,7 @@ __all__ = [
     "PolicyViolationError",
     "PromptInjectionError",
     "ProviderName",
+    "ProxyOptions",
     "ProxyMetadata",
     "RateLimitError",
     "RoutingInfo",

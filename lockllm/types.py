@@ -32,6 +32,7 @@ __all__ = [
     "PIIResult",
     "PolicyViolation",
     "ProviderName",
+    "ProxyOptions",
     "RouteAction",
     "RoutingInfo",
     "ScanMode",
@@ -170,6 +171,26 @@ class ScanOptions(TypedDict, total=False):
     compression: Optional[CompressionMethod]
     compression_rate: Optional[float]
     chunk: Optional[bool]
+
+
+class ProxyOptions(TypedDict, total=False):
+    """The ``proxy_options=`` of every ``create_*`` wrapper, sent as ``X-LockLLM-*`` headers.
+
+    Any ``Mapping`` with these keys works; this type is for editors and type checkers.
+    """
+
+    scan_mode: ScanMode
+    scan_action: Action
+    policy_action: Action
+    abuse_action: Action
+    route_action: RouteAction
+    sensitivity: Sensitivity
+    cache_response: bool
+    cache_ttl: int
+    chunk: bool
+    pii_action: PIIAction
+    compression: CompressionMethod
+    compression_rate: float
 
 
 _DETAILS = frozenset(
