@@ -173,7 +173,26 @@ def parse_scan_response(
         routing=_routing(data.get("routing")),
         pii_result=parse_pii(pii) if isinstance(pii, dict) else None,
         compression_result=_compression(data.get("compression_result")),
+        categories=tuple(c for c in as_list(data.get("categories")) if isinstance(c, str)),
+        spans=_spans(data.get("spans")),
     )
+
+
+def _spans(value: Any) -> tuple[details.Span, ...]:
+    # Sent by `lockllm serve`, not by the hosted service.
+    if not value or not isinstance(value, list):
+        return ()
+    from . import _details as details  # built on first use: see _details
+
+    spans = []
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        start, end = as_int(item.get("start")), as_int(item.get("end"))
+        category, score = as_str(item.get("category")), as_float(item.get("score"))
+        if start is not None and end is not None and category and score is not None:
+            spans.append(details.Span(start=start, end=end, category=category, score=score))
+    return tuple(spans)
 
 
 def _or(value: Optional[int], default: int) -> int:

@@ -298,3 +298,17 @@ def test_async_fallback_runs_off_the_event_loop(api: Any, monkeypatch: Any) -> N
     assert result.source == "local"
     assert threads
     assert threads[0] is not threading.main_thread()
+
+
+def test_categories_and_spans_from_a_self_hosted_gateway_are_read(runner: Runner, api: Any) -> None:
+    spans = [
+        {"start": 0, "end": 6, "category": "instruction_override", "score": 93.0},
+        {"start": "x", "end": 3, "category": "bad", "score": 1.0},
+        "not a span",
+    ]
+    body = scan_body(safe=False, label=1, categories=["instruction_override", 7], spans=spans)
+    api.post("/v1/scan").respond(200, json=body)
+    result = runner.scan("Ignore it")
+    assert result.categories == ("instruction_override",)
+    assert [(s.start, s.end, s.category) for s in result.spans] == [(0, 6, "instruction_override")]
+    assert result.source == "api"
