@@ -86,6 +86,7 @@ def test_env_and_config_file(tmp_path: Any) -> None:
     assert "sk-env" not in text
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib arrived in Python 3.11")
 def test_toml_config(tmp_path: Any) -> None:
     config = tmp_path / "gw.toml"
     config.write_text('api_keys = ["t"]\n[upstreams.anthropic]\nkey = "ant"\n')
