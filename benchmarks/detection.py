@@ -124,7 +124,11 @@ def _band(n: int) -> str:
 
 
 def main(argv: Sequence[str]) -> None:
-    path = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help="dev.jsonl")
+    path = parser.parse_args(argv[1:]).data
     _, test = split_rows(load_rows(path))
     scanner = LocalScanner()
     risks = []

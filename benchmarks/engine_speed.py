@@ -40,6 +40,9 @@ def _time(scanner: LocalScanner, text: str, runs: int) -> List[float]:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     scanner = LocalScanner()
     t0 = time.perf_counter()
     scanner.scan("warm-up: load the weights")
