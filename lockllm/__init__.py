@@ -34,6 +34,7 @@ from .errors import (
     RateLimitError,
     UpstreamError,
 )
+from .types import _DETAILS as _DETAIL_TYPES
 from .types import (
     Debug,
     ProviderName,
@@ -63,19 +64,7 @@ if TYPE_CHECKING:
 # Names resolved on first access, so importing lockllm loads neither the detection
 # engine nor the wrapper modules.
 _LAZY = {
-    **dict.fromkeys(
-        (
-            "AbuseWarning",
-            "CompressionResult",
-            "PIIResult",
-            "PolicyViolation",
-            "RoutingInfo",
-            "ScanWarning",
-            "Span",
-            "ViolatedCategory",
-        ),
-        "._details",
-    ),
+    **dict.fromkeys(_DETAIL_TYPES, ".types"),
     "LocalScanner": ".engine",
     "ProxyMetadata": "._proxy_metadata",
     "parse_proxy_metadata": "._proxy_metadata",

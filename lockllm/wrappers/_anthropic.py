@@ -10,19 +10,9 @@ from typing import Any, Dict, Mapping
 import anthropic
 import httpx2
 
-from ._errors import with_lockllm_error
+from ._errors import from_sdk_response
 
 __all__ = ["LockLLMAsyncAnthropic", "LockLLMAnthropic", "build"]
-
-
-def _status_error(
-    sdk_error: anthropic.APIStatusError, response: httpx2.Response, secret: str
-) -> anthropic.APIStatusError:
-    try:
-        content = response.content
-    except httpx2.ResponseNotRead:
-        return sdk_error
-    return with_lockllm_error(sdk_error, response.status_code, response.headers, content, secret)
 
 
 class LockLLMAnthropic(anthropic.Anthropic):
@@ -34,7 +24,7 @@ class LockLLMAnthropic(anthropic.Anthropic):
         self, response: httpx2.Response
     ) -> anthropic.APIStatusError:
         error = super()._make_status_error_from_response(response)
-        return _status_error(error, response, self._lockllm_secret)
+        return from_sdk_response(error, response, self._lockllm_secret)
 
 
 class LockLLMAsyncAnthropic(anthropic.AsyncAnthropic):
@@ -46,7 +36,7 @@ class LockLLMAsyncAnthropic(anthropic.AsyncAnthropic):
         self, response: httpx2.Response
     ) -> anthropic.APIStatusError:
         error = super()._make_status_error_from_response(response)
-        return _status_error(error, response, self._lockllm_secret)
+        return from_sdk_response(error, response, self._lockllm_secret)
 
 
 def build(

@@ -43,7 +43,14 @@ from typing import Any, Dict, Mapping, Optional, Tuple, TypeVar
 
 from ..errors import LockLLMError, error_from_response
 
-__all__ = ["dual_class", "is_lockllm_body", "mask", "merge", "with_lockllm_error"]
+__all__ = [
+    "dual_class",
+    "from_sdk_response",
+    "is_lockllm_body",
+    "mask",
+    "merge",
+    "with_lockllm_error",
+]
 
 _E = TypeVar("_E", bound=BaseException)
 _T = TypeVar("_T")
@@ -200,3 +207,15 @@ def with_lockllm_error(
         return merge(lockllm_error, sdk_error, secret)
     except Exception:
         return sdk_error
+
+
+def from_sdk_response(sdk_error: _E, response: Any, secret: Optional[str]) -> _E:
+    """``with_lockllm_error`` for an httpx2 response of the OpenAI or Anthropic SDK.
+
+    A streamed response whose body was never read leaves the SDK error unchanged.
+    """
+    try:
+        content = response.content
+    except Exception:  # httpx2.ResponseNotRead, without importing httpx2 here
+        return sdk_error
+    return with_lockllm_error(sdk_error, response.status_code, response.headers, content, secret)

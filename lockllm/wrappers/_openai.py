@@ -10,19 +10,9 @@ from typing import Any, Dict, Mapping
 import httpx2
 import openai
 
-from ._errors import with_lockllm_error
+from ._errors import from_sdk_response
 
 __all__ = ["LockLLMAsyncOpenAI", "LockLLMOpenAI", "build"]
-
-
-def _status_error(
-    sdk_error: openai.APIStatusError, response: httpx2.Response, secret: str
-) -> openai.APIStatusError:
-    try:
-        content = response.content
-    except httpx2.ResponseNotRead:
-        return sdk_error
-    return with_lockllm_error(sdk_error, response.status_code, response.headers, content, secret)
 
 
 class LockLLMOpenAI(openai.OpenAI):
@@ -32,7 +22,7 @@ class LockLLMOpenAI(openai.OpenAI):
 
     def _make_status_error_from_response(self, response: httpx2.Response) -> openai.APIStatusError:
         error = super()._make_status_error_from_response(response)
-        return _status_error(error, response, self._lockllm_secret)
+        return from_sdk_response(error, response, self._lockllm_secret)
 
 
 class LockLLMAsyncOpenAI(openai.AsyncOpenAI):
@@ -42,7 +32,7 @@ class LockLLMAsyncOpenAI(openai.AsyncOpenAI):
 
     def _make_status_error_from_response(self, response: httpx2.Response) -> openai.APIStatusError:
         error = super()._make_status_error_from_response(response)
-        return _status_error(error, response, self._lockllm_secret)
+        return from_sdk_response(error, response, self._lockllm_secret)
 
 
 def build(
