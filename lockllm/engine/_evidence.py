@@ -7,7 +7,7 @@ import re
 from typing import AbstractSet, List, NamedTuple, Optional, Tuple
 
 from ._decode import find_encoded
-from ._normalize import Normalized, letters_only, letters_position, normalize
+from ._normalize import Normalized, letters_index, letters_only, normalize
 from ._rules import COMPACT_RULES, ROT13_RULES, RULES, Rule, word_prefixes
 from ._suffix import find_suffix
 
@@ -150,10 +150,12 @@ def _transformed_hits(norm: Normalized) -> List[Hit]:
     hits: List[Hit] = []
     view = norm.text
     letters = letters_only(view)  # catches "i g n o r e", "ig nore previ ous"
+    where: Optional[List[int]] = None
     for rule in COMPACT_RULES:
         for m in rule.finditer(letters):
-            vs = letters_position(view, m.start())
-            ve = letters_position(view, m.end() - 1) + 1
+            if where is None:
+                where = letters_index(view)
+            vs, ve = where[m.start()], where[m.end() - 1] + 1
             if any(r.pattern.search(view, vs, ve) for r in RULES if r.category == rule.category):
                 continue  # the plain rules already saw it
             s, e = norm.to_original(vs, ve)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-__all__ = ["Normalized", "letters_only", "letters_position", "normalize"]
+__all__ = ["Normalized", "letters_index", "letters_only", "normalize"]
 
 # Cyrillic and Greek letters that render like Latin ones (lower case; the text is
 # lower-cased before this map is applied).
@@ -178,16 +178,13 @@ def normalize(text: str) -> Normalized:
     )
 
 
-def letters_position(view: str, k: int) -> int:
-    """Index in ``view`` of character ``k`` of ``letters_only(view)`` (binary search)."""
-    lo, hi = k, len(view) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if len(letters_only(view[: mid + 1])) >= k + 1:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def letters_index(view: str) -> List[int]:
+    """For each character of ``letters_only(view)``, its index in ``view``.
+
+    Built once per text, so mapping every match back is linear, not quadratic, in the
+    length of the text (a long text full of trigger words has many matches).
+    """
+    return [i for i, char in enumerate(view) if ord(char) > 127 or char.islower()]
 
 
 def letters_only(view: str) -> str:

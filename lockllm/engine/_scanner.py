@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import InvalidRequestError
 from ..types import Debug, ScanResponse, Sensitivity, Span, Usage
@@ -101,17 +101,18 @@ def _spans(analysis: Analysis, text: str, threshold: float) -> List[Span]:
         (h for h in analysis.hits if h.weight >= _SPAN_FLOOR), key=lambda h: (h.start, -h.weight)
     )
     merged: List[Span] = []
+    # Hits come sorted by start, so the merged spans of one category are disjoint and
+    # ordered: a new hit can only overlap the latest of its category.
+    latest: Dict[str, int] = {}
     for h in strong:
-        for i, sp in enumerate(merged):
-            if sp.category == h.category and h.start < sp.end and sp.start < h.end:
-                merged[i] = Span(
-                    min(sp.start, h.start),
-                    max(sp.end, h.end),
-                    sp.category,
-                    round(max(sp.score, h.weight * 100.0), 2),
-                )
-                break
+        i = latest.get(h.category)
+        sp = merged[i] if i is not None else None
+        if sp is not None and i is not None and h.start < sp.end:
+            merged[i] = Span(
+                sp.start, max(sp.end, h.end), sp.category, round(max(sp.score, h.weight * 100.0), 2)
+            )
         else:
+            latest[h.category] = len(merged)
             merged.append(Span(h.start, h.end, h.category, round(h.weight * 100.0, 2)))
     if analysis.p_model >= threshold and analysis.p_model >= analysis.p_rules:
         s, e = analysis.chunk
