@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ._config import API_KEY_ENV
 from ._version import __version__
-from .errors import LockLLMError
+from .errors import AuthenticationError, ConfigurationError, LockLLMError
 from .types import ScanResponse
 
 if TYPE_CHECKING:
@@ -143,7 +143,9 @@ def _scan_all(
         try:
             text = read()
             result = scanner(text)
-        except (OSError, UnicodeError) as error:
+        except (OSError, UnicodeError, LockLLMError) as error:
+            if isinstance(error, (AuthenticationError, ConfigurationError)):
+                raise  # every other input would fail the same way
             if progress:
                 progress.clear()
             print(f"lockllm: error: {label}: {_os_error(error)}", file=sys.stderr)
@@ -191,7 +193,7 @@ def _file_reader(path: str) -> Callable[[], str]:
 def _os_error(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
-    return str(error)
+    return _one_line(error)
 
 
 def _scanner(local: bool, sensitivity: str, resources: contextlib.ExitStack) -> Tuple[Scanner, str]:
@@ -250,11 +252,24 @@ def _highlight(text: str, result: ScanResponse, mark: Callable[[str], str]) -> s
             merged.append([span.start, span.end])
     pieces, cursor = [], 0
     for start, end in merged:
-        pieces.append(text[cursor:start])
-        pieces.append(mark(text[start:end]))
+        pieces.append(_printable(text[cursor:start]))
+        pieces.append(mark(_printable(text[start:end])))
         cursor = end
-    pieces.append(text[cursor:])
+    pieces.append(_printable(text[cursor:]))
     return "".join(pieces)
+
+
+# Control characters in scanned text must not reach the terminal: an escape sequence in a
+# file could retitle the window, move the cursor or worse. They are shown as \xNN.
+_CONTROLS = {
+    code: f"\\x{code:02x}"
+    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+    if chr(code) not in "\n\t"
+}
+
+
+def _printable(text: str) -> str:
+    return text.translate(_CONTROLS)
 
 
 class _Progress:

@@ -256,3 +256,53 @@ def test_the_hosted_client_is_closed_when_done(capsys, monkeypatch: pytest.Monke
         respx.post("https://lockllm.test/v1/scan").mock(return_value=httpx.Response(200, json=body))
         assert run(capsys, "scan", BENIGN)[0] == 0
     assert len(closed) == 1
+
+
+def test_escape_sequences_in_scanned_text_never_reach_the_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setattr(sys, "stdout", out)
+    assert cli.main(["scan", "\x1b]0;PWNED\x07 " + ATTACK + " \x9b2J"]) == 1
+    text = out.getvalue()
+    assert "\x1b]0" not in text
+    assert "\x07" not in text
+    assert "\x9b" not in text
+    assert "\\x1b]0;PWNED\\x07" in text
+
+
+def test_a_service_error_on_one_input_does_not_stop_the_others(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LOCKLLM_API_KEY", "cli-test-key-0123456789")
+    monkeypatch.setenv("LOCKLLM_BASE_URL", "https://lockllm.test")
+    second = tmp_path / "second.txt"
+    second.write_text(BENIGN, encoding="utf-8")
+    ok = {"safe": True, "label": 0, "confidence": 99.0, "injection": 1.0, "sensitivity": "medium"}
+    with respx.mock:
+        respx.post("https://lockllm.test/v1/scan").mock(
+            side_effect=[
+                httpx.Response(500, text="<html>oops</html>"),
+                httpx.Response(200, json=ok),
+            ]
+        )
+        code, out, err = run(capsys, "scan", "--json", BENIGN, "--file", str(second))
+    assert code == 2
+    assert len(out.splitlines()) == 1
+    assert json.loads(out)["input"] == str(second)
+    assert "lockllm: error: <argument>: HTTP 404" in err
+
+
+def test_an_authentication_error_stops_at_once(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LOCKLLM_API_KEY", "cli-test-key-0123456789")
+    monkeypatch.setenv("LOCKLLM_BASE_URL", "https://lockllm.test")
+    error = {"error": {"message": "Invalid API key", "type": "authentication_error"}}
+    with respx.mock:
+        route = respx.post("https://lockllm.test/v1/scan").mock(
+            return_value=httpx.Response(401, json=error)
+        )
+        code, _, err = run(capsys, "scan", BENIGN, "--file", str(tmp_path / "never-read.txt"))
+    assert code == 2
+    assert route.call_count == 1
+    assert err.strip() == "lockllm: error: Invalid API key"
