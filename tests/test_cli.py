@@ -283,7 +283,7 @@ def test_a_service_error_on_one_input_does_not_stop_the_others(capsys, monkeypat
     with respx.mock:
         respx.post("https://lockllm.test/v1/scan").mock(
             side_effect=[
-                httpx.Response(500, text="<html>oops</html>"),
+                httpx.Response(404, text="<html>oops</html>"),
                 httpx.Response(200, json=ok),
             ]
         )
