@@ -2,7 +2,8 @@
 
 It answers like OpenAI (``POST /v1/chat/completions``, JSON or SSE), Anthropic
 (``POST /v1/messages``, JSON or SSE) and Cohere v2 (``POST /v2/chat``, JSON or SSE), plus
-``GET /v1/models`` and a failing ``POST /v1/fail`` (503 with a provider-style body).
+``GET /v1/models`` and a failing ``POST /v1/fail`` (503 with a provider-style body); any
+other path is recorded and answered 404.
 
 Streams send their first text piece, then, when ``gate`` is set on the stub, wait for the
 test to ``gate.set()`` (after it received piece one through the gateway) before sending
@@ -260,6 +261,20 @@ def build_stub_app(stub: UpstreamStub) -> Starlette:
         await record(request)
         return JSONResponse({"object": "list", "data": [{"id": "gpt-test", "object": "model"}]})
 
+    async def anything(request: Request) -> Response:
+        # Any other path is recorded too, so a test can tell that nothing got through.
+        body = await request.body()
+        stub.requests.append(
+            Recorded(
+                request.method,
+                request.url.path,
+                request.url.query,
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+            )
+        )
+        return JSONResponse({"error": {"message": "no such path", "type": "not_found"}}, 404)
+
     async def fail(request: Request) -> Response:
         await record(request)
         return JSONResponse(
@@ -275,6 +290,7 @@ def build_stub_app(stub: UpstreamStub) -> Starlette:
             Route("/v2/chat", cohere_chat, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/fail", fail, methods=["POST"]),
+            Route("/{rest:path}", anything, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
     )
 

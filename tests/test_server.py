@@ -228,6 +228,7 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
         ("user", "now"),
         ("user", "q"),
         ("user", "t1"),
+        ("user", "x"),  # a stray history string: caught by the full walk
     ]
     gemini = {
         "systemInstruction": {"parts": [{"text": "gsys"}]},
@@ -241,11 +242,13 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
         ("user", "u"),
     ]
     assert _texts(["a", {"text": "b"}]) == [("user", "a"), ("user", "b")]
-    assert _texts("just a string") == []
+    assert _texts("just a string") == [("user", "just a string")]
+    assert _texts(5) == []
     deep: Dict[str, Any] = {"type": "tool_result", "content": "bottom"}
     for _ in range(40):
         deep = {"type": "tool_result", "content": [deep]}
-    assert _texts({"messages": [{"role": "user", "content": [deep]}]}) == []
+    # Beyond the targeted pass's depth, the full walk still finds it.
+    assert _texts({"messages": [{"role": "user", "content": [deep]}]}) == [("user", "bottom")]
 
 
 def test_extract_anthropic_blocks_exactly() -> None:
@@ -262,7 +265,8 @@ def test_extract_anthropic_blocks_exactly() -> None:
             }
         ]
     }
-    assert _texts(body) == [("tool", "res"), ("document", "doc")]
+    # Tool-call arguments sent back as history are client-controlled text too.
+    assert _texts(body) == [("tool", "res"), ("document", "doc"), ("user", "ignored")]
 
 
 def test_extract_model() -> None:
@@ -427,7 +431,7 @@ async def test_create_app_needs_keys_or_no_auth() -> None:
         create_app(Settings.load(environ={}))
     app = create_app(Settings.load(environ={}, no_auth=True))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080"
     ) as client:
         response = await client.post("/v1/scan", json={"input": SAFE})
     assert response.status_code == 200

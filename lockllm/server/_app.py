@@ -6,8 +6,40 @@ configured → read the body under the size limit → extract the text → scan 
 block (400 ``prompt_injection_detected``) or forward with the provider key and relay the
 provider's answer unchanged, plus the ``X-LockLLM-*`` headers.
 
+Authentication: the gateway key is accepted as ``Authorization: Bearer <key>``,
+``x-api-key: <key>`` or ``api-key: <key>`` (the header the Azure OpenAI SDKs send), and
+compared in constant time. None of these headers is forwarded; the provider key is added
+instead.
+
+What is scanned: a proxied body is always parsed as JSON first, whatever its
+``Content-Type`` says, and every text in it is scanned (see ``_extract``: the known
+prompt fields with their roles, then every other string leaf as user text). A body that
+is not JSON is handled by its ``Content-Type``: ``multipart/form-data`` is parsed, its
+text fields scanned, and file parts holding JSON or JSON Lines (batch input) scanned like
+a request body, other file parts (audio, images …) not; a malformed multipart body is
+refused (400 ``invalid_multipart``). ``application/octet-stream``, ``image/*``,
+``audio/*`` and ``video/*`` bodies go out unscanned, unless they look like JSON
+(refused, 400 ``invalid_json``). Any other non-JSON body is refused (400), as are
+compressed bodies (415, a ``Content-Encoding`` other than ``identity``) and requests
+with more than one ``Content-Type``.
+
+Paths: ``/v1/proxy/<provider>/<path>`` forwards ``<path>`` still percent-encoded, under
+the provider's base URL. A provider name must be spelled plainly (``open%61i`` is an
+unknown provider); a path with a ``.`` or ``..`` segment (encoded or not), a segment
+holding an encoded ``/`` or a backslash, or a ``#`` is answered 404 and never forwarded, so
+a path-scoped base URL (Azure ``/openai/v1``, Vertex, Gemini) cannot be escaped.
+
+``no_auth`` mode (loopback only) has no key to stop a web page in the user's browser, so
+it checks the browser's headers instead: the ``Host`` must be a loopback name
+(``127.0.0.1`` or any loopback IP, ``[::1]``, ``localhost``, with an optional port),
+which defeats DNS rebinding, and a request with an ``Origin`` that is not a loopback
+``http(s)`` origin (including ``Origin: null``) is refused, which stops cross-site
+``POST`` requests. Both answer 403 ``permission_error`` (``forbidden_host`` /
+``forbidden_origin``).
+
 Logs carry method, path (never the query), status, request id, duration and verdict:
-never prompt text, never keys.
+never prompt text, never keys. A response that broke off before its end is logged as
+status 500 with ``aborted``.
 """
 
 from __future__ import annotations
@@ -22,6 +54,7 @@ import re
 import time
 import uuid
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import anyio.to_thread
 import httpcore
@@ -33,8 +66,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
 from . import _errors
-from ._extract import extract_messages, extract_model
-from ._settings import Settings
+from ._extract import Message as ScanMessage
+from ._extract import extract_messages, extract_model, is_prose
+from ._settings import Settings, is_loopback
 from ._upstream import (
     UpstreamError,
     UpstreamPool,
@@ -57,7 +91,11 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _JSON = [(b"content-type", b"application/json")]
-_UNSCANNED_TYPES = ("multipart/", "application/octet-stream", "audio/", "image/", "video/")
+_UNSCANNED_TYPES = ("application/octet-stream", "audio/", "image/", "video/")
+_PROXY_PREFIX = b"/v1/proxy/"
+_HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
+MAX_HEADER_TEXT = 256
+_PARAM = re.compile(r';\s*([\w*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
 class _Problem(Exception):
@@ -93,10 +131,36 @@ class Gateway:
             self.http = UpstreamPool(self.settings)
         return self.http
 
+    def admit(self, request: Request, request_id: str) -> None:
+        """Raise 401 without a valid key; in ``no_auth`` mode, 403 for a non-local browser."""
+        if not self.settings.no_auth:
+            if not self.authorized(request):
+                raise _Problem(401, _errors.unauthorized(request_id))
+            return
+        if not _loopback_host(request.headers.get("host", "")):
+            raise _Problem(
+                403,
+                _errors.forbidden(
+                    "Without API keys (no_auth) the gateway answers requests for a loopback "
+                    "Host (127.0.0.1, [::1], localhost) only",
+                    "forbidden_host",
+                    request_id,
+                ),
+            )
+        origin = request.headers.get("origin")
+        if origin is not None and not _loopback_origin(origin):
+            raise _Problem(
+                403,
+                _errors.forbidden(
+                    "Without API keys (no_auth) the gateway refuses requests from web pages "
+                    "not served from this machine (Origin)",
+                    "forbidden_origin",
+                    request_id,
+                ),
+            )
+
     def authorized(self, request: Request) -> bool:
         """True if the request carries one of the configured keys (constant-time compare)."""
-        if self.settings.no_auth:
-            return True
         presented: List[str] = []
         auth = request.headers.get("authorization")
         if auth and auth[:7].lower() == "bearer ":
@@ -148,8 +212,7 @@ class Gateway:
         """``POST /v1/scan`` ``{"input", "sensitivity"}``; legacy ``POST /scan`` ``{"prompt"}``."""
         request_id = _request_id(request)
         try:
-            if not self.authorized(request):
-                raise _Problem(401, _errors.unauthorized(request_id))
+            self.admit(request, request_id)
             body = _parse_json(await self.read_body(request, request_id), request_id)
             if not isinstance(body, dict):
                 raise _Problem(
@@ -183,8 +246,8 @@ class Gateway:
         request_id = _request_id(request)
         provider = request.path_params["provider"]
         try:
-            if not self.authorized(request):
-                raise _Problem(401, _errors.unauthorized(request_id))
+            self.admit(request, request_id)
+            path = _provider_path(request, provider, request_id)
             upstream = self.settings.upstreams.get(provider)
             if upstream is None:
                 names = ", ".join(self.settings.upstreams)
@@ -210,13 +273,12 @@ class Gateway:
             sensitivity = self._sensitivity(request, None, request_id)
             action = _action(request, request_id)
             body = await self.read_body(request, request_id)
-            parsed = _parse_proxy_body(request, body, request_id)
-            messages = extract_messages(parsed) if parsed is not None else []
+            parsed, messages = _scannable(request, body, request_id)
             result = await self.scan_messages(messages, sensitivity) if messages else None
         except _Problem as problem:
             return _json(problem.status, problem.payload, request_id)
 
-        model = extract_model(parsed, request.path_params.get("path", "")) or ""
+        model = _header_text(extract_model(parsed, request.path_params.get("path", "")) or "")
         meta = _metadata(request_id, provider, model, sensitivity, result)
         _note(request, None if result is None else result.safe)
         if result is not None and not result.safe:
@@ -227,20 +289,18 @@ class Gateway:
             detail = json.dumps(_scan_warning(result), separators=(",", ":")).encode()
             meta.append((b"x-lockllm-scan-detail", base64.b64encode(detail)))
         meta.append((b"x-lockllm-blocked", b"false"))
-        return await self.forward(request, provider, body, meta, request_id)
+        return await self.forward(request, provider, path, body, meta, request_id)
 
     async def forward(
         self,
         request: Request,
         provider: str,
+        path: str,
         body: bytes,
         meta: List[Tuple[bytes, bytes]],
         request_id: str,
     ) -> Response:
         upstream = self.settings.upstreams[provider]
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        prefix = f"/v1/proxy/{provider}".encode()
-        path = raw_path.split(b"?", 1)[0][len(prefix) :].lstrip(b"/").decode("latin-1")
         url = upstream_url(provider, upstream, path, request.scope.get("query_string", b""))
         try:
             response, connection = await self.client().send(
@@ -346,14 +406,171 @@ def _parse_json(body: bytes, request_id: str) -> Any:
         )
 
 
-def _parse_proxy_body(request: Request, body: bytes, request_id: str) -> Any:
-    """The JSON body, ``None`` for an empty or a non-JSON (multipart, audio …) upload."""
+def _provider_path(request: Request, provider: str, request_id: str) -> str:
+    """The raw (percent-encoded) path after ``/v1/proxy/<provider>/``, checked: 404 for a
+    provider name that is not spelled plainly, dot segments, encoded ``/``, ``\\``, ``#``."""
+    raw = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    raw = raw.split(b"?", 1)[0]
+    if not raw.startswith(_PROXY_PREFIX):  # pragma: no cover - the route guarantees it
+        raise _Problem(404, _errors.not_found("No route for this path", request_id))
+    name, _, rest = raw[len(_PROXY_PREFIX) :].partition(b"/")
+    if name != provider.encode("utf-8"):
+        shown = name.decode("latin-1")
+        raise _Problem(404, _errors.not_found(f"Unknown provider {shown!r}", request_id))
+    for segment in rest.split(b"/"):
+        decoded = unquote_to_bytes(segment)
+        if decoded in (b".", b"..") or b"/" in decoded or b"\\" in decoded or b"#" in segment:
+            raise _Problem(
+                404,
+                _errors.not_found(
+                    "Proxy paths may not hold '.' or '..' segments, encoded '/', '\\' or '#'",
+                    request_id,
+                ),
+            )
+    return rest.lstrip(b"/").decode("latin-1")
+
+
+def _scannable(request: Request, body: bytes, request_id: str) -> Tuple[Any, List[ScanMessage]]:
+    """The parsed JSON body (or ``None``) and the messages to scan in it.
+
+    JSON is tried first whatever the ``Content-Type``; see the module docstring.
+    """
     if not body.strip():
-        return None
-    ctype = request.headers.get("content-type", "").lower()
-    if ctype.startswith(_UNSCANNED_TYPES):
-        return None
-    return _parse_json(body, request_id)
+        return None, []
+    ctypes = request.headers.getlist("content-type")
+    if len(ctypes) > 1:
+        raise _Problem(
+            400, _errors.invalid_request("More than one Content-Type header", request_id)
+        )
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise _Problem(
+            415,
+            _errors.invalid_request(
+                "Compressed request bodies cannot be scanned: send them uncompressed",
+                request_id,
+                "unsupported_content_encoding",
+            ),
+        )
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        raise _Problem(
+            400, _errors.invalid_request("The body is not valid JSON", request_id, "invalid_json")
+        )
+    except ValueError:
+        ctype = ctypes[0].strip().lower() if ctypes else ""
+        if ctype.startswith("multipart/form-data"):
+            return None, _form_messages(body, ctypes[0], request_id)
+        if not ctype.startswith(_UNSCANNED_TYPES) or _looks_json(body):
+            raise _Problem(
+                400,
+                _errors.invalid_request("The body is not valid JSON", request_id, "invalid_json"),
+            )
+        return None, []
+    return parsed, extract_messages(parsed)
+
+
+def _looks_json(body: bytes) -> bool:
+    return body.lstrip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff")[:1] in (b"{", b"[", b'"')
+
+
+def _form_messages(body: bytes, ctype: str, request_id: str) -> List[ScanMessage]:
+    """The scannable text of a ``multipart/form-data`` body (RFC 7578), strictly parsed.
+
+    Text fields are scanned (except identifier fields such as ``model``); file parts are
+    scanned only when they hold JSON or JSON Lines (e.g. batch input). Anything the
+    parser does not understand is refused rather than forwarded unscanned.
+    """
+    bad = _Problem(
+        400,
+        _errors.invalid_request(
+            "The multipart/form-data body could not be parsed", request_id, "invalid_multipart"
+        ),
+    )
+    boundary = _params(ctype).get("boundary", "")
+    if not boundary:
+        raise bad
+    sections = body.split(b"--" + boundary.encode("latin-1"))
+    if len(sections) < 3 or sections[0].strip() or not sections[-1].startswith(b"--"):
+        raise bad
+    messages: List[ScanMessage] = []
+    for section in sections[1:-1]:
+        if not (section.startswith(b"\r\n") and section.endswith(b"\r\n")):
+            raise bad
+        head, sep, content = section[2:-2].partition(b"\r\n\r\n")
+        disposition = ""
+        for line in head.split(b"\r\n"):
+            name, colon, value = line.partition(b":")
+            if not colon or not sep:
+                raise bad
+            if name.strip().lower() == b"content-disposition":
+                disposition = value.decode("latin-1")
+        fields = _params(disposition)
+        if "filename" in fields or "filename*" in fields:
+            messages.extend(_file_messages(content))
+            continue
+        text = content.decode("utf-8", "replace")
+        if text.strip() and is_prose(fields.get("name", ""), text):
+            messages.append({"role": "user", "content": text})
+    return messages
+
+
+def _file_messages(content: bytes) -> List[ScanMessage]:
+    """The messages of an uploaded JSON or JSON Lines file; none for any other file."""
+    if not _looks_json(content):
+        return []
+    try:
+        text = content.decode("utf-8-sig")
+        try:
+            docs = [json.loads(text)]
+        except ValueError:
+            docs = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (ValueError, RecursionError):
+        return []
+    messages: List[ScanMessage] = []
+    for doc in docs:
+        messages.extend(extract_messages(doc))
+    return messages
+
+
+def _params(value: str) -> Dict[str, str]:
+    """``key=value`` parameters of a header value (quotes removed), keys lower-case."""
+    out: Dict[str, str] = {}
+    for key, raw in _PARAM.findall(value):
+        raw = raw.strip()
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        out.setdefault(key.lower(), raw)
+    return out
+
+
+def _header_text(value: str) -> str:
+    """Client text made safe for a response header: printable ASCII, at most 256 chars."""
+    return _HEADER_UNSAFE.sub("?", value[: MAX_HEADER_TEXT * 4])[:MAX_HEADER_TEXT].strip()
+
+
+def _loopback_host(host: str) -> bool:
+    """True for a ``Host`` header naming a loopback address, with an optional port."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket:
+            return False
+        port = port[1:] if port.startswith(":") else port
+    else:
+        name, _, port = host.partition(":")
+    return (port == "" or port.isdigit()) and bool(name) and is_loopback(name)
+
+
+def _loopback_origin(origin: str) -> bool:
+    """True for an ``Origin`` of a page served from this machine (http or https)."""
+    try:
+        parts = urlsplit(origin.strip())
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and is_loopback(parts.hostname or "")
 
 
 def _scan_warning(result: Any) -> Dict[str, Any]:
@@ -384,7 +601,7 @@ def _metadata(
         (b"x-lockllm-confidence", _num(result.confidence if scanned else 100.0)),
         (b"x-lockllm-sensitivity", sensitivity.encode()),
         (b"x-lockllm-provider", provider.encode()),
-        (b"x-lockllm-model", model.encode("ascii", "replace")),
+        (b"x-lockllm-model", _header_text(model).encode("ascii")),
     ]
 
 
@@ -413,12 +630,15 @@ class _AccessLog:
             return
         start = time.perf_counter()
         status = 500
+        finished = False
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, finished
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True  # the last chunk went out: the response is complete
 
         try:
             await self.app(scope, receive, send_status)
@@ -426,13 +646,14 @@ class _AccessLog:
             if logger.isEnabledFor(logging.INFO):
                 state = scope.get("lockllm", {})
                 logger.info(
-                    "%s %s %d %s %.1fms verdict=%s",
+                    "%s %s %d %s %.1fms verdict=%s%s",
                     scope["method"],
                     scope["path"],
-                    status,
+                    status if finished else 500,
                     state.get("request_id", "-"),
                     (time.perf_counter() - start) * 1000,
                     state.get("verdict", "-"),
+                    "" if finished else f" aborted (status {status} sent)",
                 )
 
 

@@ -7,7 +7,9 @@ without the ``server`` extra.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 from typing import Any, Optional, TextIO
 
@@ -89,14 +91,38 @@ def run_serve(args: argparse.Namespace) -> int:
     level = getattr(args, "log_level", "info") or "info"
     _configure_logging(level)
     app = create_app(settings)
-    print(
-        f"lockllm serve: listening on http://{_display(settings.host)}:{settings.port} "
-        f"(set LOCKLLM_BASE_URL to this address)",
-        file=sys.stderr,
-        flush=True,
-    )
-    uvicorn.run(app, **uvicorn_options(settings, level))
-    return 0
+    problem = bind_problem(settings.host, settings.port)
+    if problem is None:
+        print(
+            f"lockllm serve: listening on http://{_display(settings.host)}:{settings.port} "
+            f"(set LOCKLLM_BASE_URL to this address)",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            uvicorn.run(app, **uvicorn_options(settings, level))
+            return 0
+        except SystemExit as exc:  # uvicorn exits when it cannot bind (a lost race)
+            if not exc.code:
+                return 0
+            problem = bind_problem(settings.host, settings.port) or "could not start the server"
+    print(f"lockllm serve: error: {problem}", file=sys.stderr, flush=True)
+    return 2
+
+
+def bind_problem(host: str, port: int) -> Optional[str]:
+    """Why ``host:port`` cannot be listened on (one line), or ``None`` if it can."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family = infos[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is in use"
+        return f"cannot listen on {_display(host)}:{port}: {exc.strerror or exc}"
+    return None
 
 
 def uvicorn_options(settings: Settings, log_level: str = "info") -> dict[str, Any]:

@@ -42,6 +42,10 @@ def unauthorized(request_id: str) -> Dict[str, Any]:
     )
 
 
+def forbidden(message: str, code: str, request_id: str) -> Dict[str, Any]:
+    return error_body(message, "permission_error", code, request_id)
+
+
 def invalid_request(message: str, request_id: str, code: str = "invalid_request") -> Dict[str, Any]:
     return error_body(message, "invalid_request_error", code, request_id)
 

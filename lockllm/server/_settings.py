@@ -235,7 +235,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
         try:
             value = kind(value.strip())
         except ValueError:
-            value = None
+            raise ConfigurationError(f"{where}: {name} must be a number; got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigurationError(f"{where}: {name} must be a number; got {value!r}")
     if kind is int and value != int(value):

@@ -245,12 +245,22 @@ def upstream_url(provider: str, upstream: Upstream, path: str, query: bytes) -> 
 
 
 def request_headers(raw: Iterable[Tuple[bytes, bytes]], upstream: Upstream) -> RawHeaders:
-    """The client's headers minus hop-by-hop, LockLLM and key headers, plus the provider key."""
+    """The client's headers minus hop-by-hop, LockLLM and key headers, plus the provider key.
+
+    Headers the client names in ``Connection`` are hop-by-hop too (RFC 9110 §7.6.1).
+    """
+    raw = list(raw)
+    named = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
     out: RawHeaders = []
     has_version = False
     for name, value in raw:
         lname = name.lower()
-        if lname in _DROP_REQUEST or lname.startswith(_LOCKLLM_PREFIX):
+        if lname in _DROP_REQUEST or lname in named or lname.startswith(_LOCKLLM_PREFIX):
             continue
         if lname == b"anthropic-version":
             has_version = True
