@@ -465,16 +465,24 @@ async def test_proxy_forwards_exactly_and_reuses_connections(make_app: Any) -> N
     assert len(backend.sent) == 2  # one write per request: head and body coalesced
 
 
-async def test_stale_keepalive_connection_is_retried_once(make_app: Any) -> None:
+async def test_stale_keepalive_connection_is_retried_only_without_a_body(make_app: Any) -> None:
     backend = _Recorder(_ok(), _ok(b'{"ok":"fresh"}'))
     client = make_app(backend)
     body = {"model": "m", "messages": [{"role": "user", "content": SAFE}]}
     first = await client.post("/v1/proxy/openai/chat/completions", json=body, headers=AUTH)
     assert first.status_code == 200
-    # The first connection has nothing more to say: reusing it fails, a fresh one answers.
+    # The reused connection fails after the body went out: the provider may have it, so it
+    # is never sent again (GATEWAY-PROD, issue 10): 502, no second connection.
     second = await client.post("/v1/proxy/openai/chat/completions", json=body, headers=AUTH)
-    assert second.status_code == 200
-    assert second.json() == {"ok": "fresh"}
+    assert second.status_code == 502
+    assert backend.connections == 1
+    await client.app.state.gateway.http.aclose()
+    # A bodiless GET is safe to repeat: a fresh connection answers it.
+    backend = _Recorder(_ok(), _ok(b'{"ok":"fresh"}'))
+    client = make_app(backend)
+    assert (await client.get("/v1/proxy/openai/models", headers=AUTH)).status_code == 200
+    again = await client.get("/v1/proxy/openai/models", headers=AUTH)
+    assert again.json() == {"ok": "fresh"}
     assert backend.connections == 2
     await client.app.state.gateway.http.aclose()
 

@@ -13,10 +13,8 @@ i.e. 3.11+)::
       "upstreams": {"openai": {"url": "https://api.openai.com/v1", "key": "sk-..."}}
     }
 
-Environment (wins over the file): ``LOCKLLM_SERVER_API_KEYS`` (comma-separated),
-``LOCKLLM_UPSTREAM_<PROVIDER>_URL`` / ``_KEY`` (provider upper-cased, ``-`` → ``_``),
-``LOCKLLM_SERVER_MAX_BODY_BYTES``, ``LOCKLLM_SERVER_CONNECT_TIMEOUT``,
-``LOCKLLM_SERVER_READ_TIMEOUT``.
+Environment (wins over the file): every variable is listed, with its meaning, in
+:data:`ENVIRONMENT` (which ``lockllm serve --help`` prints).
 """
 
 from __future__ import annotations
@@ -47,7 +45,25 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 600.0
 
+DEFAULT_WORKERS = 1
+MAX_WORKERS = 64
+LOG_FORMATS = ("text", "json")
+
 API_KEYS_ENV = "LOCKLLM_SERVER_API_KEYS"
+
+ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
+    ("LOCKLLM_SERVER_API_KEYS", "client keys, comma-separated (config: api_keys)"),
+    ("LOCKLLM_SERVER_HOST", f"address to bind (config: host; default {DEFAULT_HOST})"),
+    ("LOCKLLM_SERVER_PORT", f"port (config: port; default {DEFAULT_PORT})"),
+    ("LOCKLLM_SERVER_WORKERS", "worker processes (config: workers; default 1)"),
+    ("LOCKLLM_SERVER_LOG_FORMAT", "text or json (config: log_format; default text)"),
+    ("LOCKLLM_SERVER_MAX_BODY_BYTES", "request body limit (config: max_body_bytes; 4 MiB)"),
+    ("LOCKLLM_SERVER_CONNECT_TIMEOUT", "upstream connect timeout, s (connect_timeout; 10)"),
+    ("LOCKLLM_SERVER_READ_TIMEOUT", "upstream read timeout, s (config: read_timeout; 600)"),
+    ("LOCKLLM_UPSTREAM_<PROVIDER>_URL", "provider base URL (config: upstreams.<p>.url)"),
+    ("LOCKLLM_UPSTREAM_<PROVIDER>_KEY", "provider API key (config: upstreams.<p>.key)"),
+)
+"""Every environment variable ``lockllm serve`` reads, with a one-line description."""
 
 
 class UpstreamSpec(NamedTuple):
@@ -117,12 +133,15 @@ class Settings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     sensitivity: str = "medium"
+    workers: int = DEFAULT_WORKERS
+    log_format: str = "text"
 
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, port={self.port!r}, api_keys=<{len(self.api_keys)}>, "
             f"no_auth={self.no_auth!r}, max_body_bytes={self.max_body_bytes!r}, "
-            f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r})"
+            f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
+            f"workers={self.workers!r}, log_format={self.log_format!r})"
         )
 
     @classmethod
@@ -174,6 +193,10 @@ class Settings:
             raise ConfigurationError(
                 f"sensitivity must be low, medium or high; got {self.sensitivity!r}"
             )
+        if not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigurationError(f"workers must be 1..{MAX_WORKERS}; got {self.workers!r}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigurationError(f"log_format must be text or json; got {self.log_format!r}")
 
     def with_generated_key(self) -> Tuple[Settings, Optional[str]]:
         """These settings with a fresh API key when none is configured (and auth is on)."""
@@ -227,6 +250,7 @@ _NUMBERS = {
     "port": int,
     "connect_timeout": float,
     "read_timeout": float,
+    "workers": int,
 }
 
 
@@ -247,7 +271,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
-    known |= {"sensitivity", "upstreams"}
+    known |= {"sensitivity", "upstreams", "workers", "log_format"}
     unknown = set(data) - known
     if unknown:
         raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -255,7 +279,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     for name, kind in _NUMBERS.items():
         if name in data:
             values[name] = _number(name, data[name], kind, where)
-    for name in ("host", "sensitivity"):
+    for name in ("host", "sensitivity", "log_format"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
@@ -274,11 +298,13 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
     if keys:
         values["api_keys"] = tuple(keys)
     for name, kind in _NUMBERS.items():
-        if name == "port":
-            continue
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = _number(name, raw, kind, "LOCKLLM_SERVER_" + name.upper())
+    for name in ("host", "log_format"):
+        raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
+        if raw:
+            values[name] = raw.lower() if name == "log_format" else raw
     return values
 
 

@@ -57,6 +57,7 @@ _DROP_REQUEST = HOP_BY_HOP | {
     b"api-key",
 }
 _LOCKLLM_PREFIX = b"x-lockllm-"
+_REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS"})
 ANTHROPIC_VERSION = b"2023-06-01"
 
 
@@ -205,9 +206,15 @@ class UpstreamPool:
             try:
                 return await connection.handle_async_request(request), (key, connection)
             except (httpcore.RemoteProtocolError, httpcore.NetworkError):
-                # The provider closed this idle connection as we reused it (a keep-alive
-                # race): nothing was answered, so send once more on a fresh one.
+                # The provider closed this reused connection (a keep-alive race), or took
+                # the request and then dropped it: from here the two look the same. A
+                # request that may have been received is never sent again (a POST could
+                # run twice: two completions billed, a tool called twice); the caller
+                # answers 502. Only a bodiless GET/HEAD/OPTIONS, safe to repeat
+                # (RFC 9110 §9.2.2), goes out once more on a fresh connection.
                 await connection.aclose()
+                if body or method not in _REPEATABLE:
+                    raise
         connection = self._open(origin)
         try:
             return await connection.handle_async_request(request), (key, connection)
