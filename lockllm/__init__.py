@@ -47,6 +47,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._canary import add_canary, canary_leaked
     from ._details import (
         AbuseWarning,
         CompressionResult,
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(_DETAIL_TYPES, ".types"),
     "LocalScanner": ".engine",
+    "add_canary": "._canary",
+    "canary_leaked": "._canary",
     "ProxyMetadata": "._proxy_metadata",
     "parse_proxy_metadata": "._proxy_metadata",
 }
@@ -125,6 +128,8 @@ __all__ = [
     "UpstreamError",
     "Usage",
     "ViolatedCategory",
+    "add_canary",
+    "canary_leaked",
     "create_anthropic",
     "create_anyscale",
     "create_async_anthropic",

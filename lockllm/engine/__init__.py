@@ -16,10 +16,19 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence
 
 from ..types import ScanResponse, Sensitivity
+from ._onnx import OnnxClassifier
 from ._scanner import LocalScanner, MessageSpan
 from ._score import CATEGORIES, THRESHOLDS
 
-__all__ = ["CATEGORIES", "THRESHOLDS", "LocalScanner", "MessageSpan", "scan", "scan_messages"]
+__all__ = [
+    "CATEGORIES",
+    "THRESHOLDS",
+    "LocalScanner",
+    "MessageSpan",
+    "OnnxClassifier",
+    "scan",
+    "scan_messages",
+]
 
 _default = LocalScanner()
 
