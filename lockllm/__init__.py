@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import AsyncLockLLM, LockLLM
+from ._client import AsyncLockLLM, LockLLM, RawResponse
 from ._config import ClientConfig
 from ._providers import get_all_proxy_urls, get_proxy_url, get_universal_proxy_url
 from ._version import __version__
@@ -32,6 +32,7 @@ from .errors import (
     PolicyViolationError,
     PromptInjectionError,
     RateLimitError,
+    ResponseTooLargeError,
     UpstreamError,
 )
 from .types import _DETAILS as _DETAIL_TYPES
@@ -118,6 +119,8 @@ __all__ = [
     "ProxyOptions",
     "ProxyMetadata",
     "RateLimitError",
+    "RawResponse",
+    "ResponseTooLargeError",
     "RoutingInfo",
     "ScanOptions",
     "ScanResponse",

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from .errors import ConfigurationError, InvalidRequestError
+
+if TYPE_CHECKING:
+    import httpx
 
 API_KEY_ENV = "LOCKLLM_API_KEY"
 BASE_URL_ENV = "LOCKLLM_BASE_URL"
 DEFAULT_BASE_URL = "https://api.lockllm.com"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+"""A scan answer is a few hundred bytes; 4 MiB leaves room for any real one."""
 
 
 def resolve_api_key(api_key: Optional[str]) -> str:
@@ -70,12 +75,16 @@ class ClientConfig:
 
     api_key: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT
+    """Seconds, or the ``httpx.Timeout`` the client was given."""
     max_retries: int = DEFAULT_MAX_RETRIES
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """The largest response body the client reads (``ResponseTooLargeError`` past it)."""
 
     def __repr__(self) -> str:
         return (
             f"ClientConfig(api_key='{mask_key(self.api_key)}', "
             f"base_url={display_url(self.base_url)!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries!r})"
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
+            f"max_response_bytes={self.max_response_bytes!r})"
         )

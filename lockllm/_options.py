@@ -8,6 +8,7 @@ refused the same way everywhere, before anything is sent.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, cast
 
 from .errors import InvalidRequestError
@@ -17,6 +18,8 @@ SENSITIVITIES: Tuple[str, ...] = ("low", "medium", "high")
 _ACTIONS = ("block", "allow_with_warning")
 MAX_CACHE_TTL = 86400
 COMPRESSION_RATE_RANGE = (0.3, 0.7)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
@@ -120,3 +123,15 @@ def check_timeout(value: Optional[float], name: str = "timeout") -> Optional[flo
     ):
         raise InvalidRequestError(f"{name} must be a positive number of seconds; got {value!r}")
     return float(value)
+
+
+def check_header(name: Any, value: Any) -> None:
+    """Refuse a header that cannot be sent as is: a bad name, or a value with line breaks."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidRequestError("headers must map str names to str values")
+    if not _HEADER_NAME.fullmatch(name):
+        raise InvalidRequestError(f"{name!r} is not a valid HTTP header name")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise InvalidRequestError(
+            f"the value of header {name!r} must be printable ASCII with no line breaks"
+        )

@@ -1,9 +1,18 @@
 """The scan protocol without I/O: build the request, read the response, decide on retries.
 
-``ScanCall`` holds one logical ``scan()`` call across its attempts. The sync and async
-clients feed it what the network gave them (a response or a transport error) and get back
-an ``Outcome``: a result, an error to raise, or a delay after which to send again. All
-decisions live here, so both clients are a few lines of I/O and most tests need no server.
+In the manner of h11: no sockets, no httpx, no event loop. ``ScanCall`` holds one logical
+``scan()`` call across its attempts and is a small state machine::
+
+    ready ──sent()──► sent ──receive()──► receiving ──BodyReader.finish()──► done
+      ▲                │                     │
+      │                └─on_transport_error()┴─► waiting (a Retry) ──sent()──► sent …
+
+The sync and async clients feed it what the network gave them (a status and headers, the
+body chunk by chunk through one ``BodyReader``, or a transport failure) and get back an
+``Outcome``: ``Done`` (a result), ``Failed`` (an error to raise) or ``Retry`` (send again
+after ``delay`` seconds). Calling a method out of order raises ``ProtocolStateError``, so a
+loop that forgets ``sent()`` cannot retry past ``max_retries``. All decisions live here;
+both clients are a few lines of I/O and the retry, error and parsing tests need no server.
 """
 
 from __future__ import annotations
@@ -12,16 +21,13 @@ import json
 import logging
 import os
 import random
-import re
 import time
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional
-
-import httpx
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
 from ._config import ClientConfig
 from ._headers import retry_after_seconds
-from ._options import SCAN_OPTIONS, check_sensitivity, check_timeout, option_headers
+from ._options import SCAN_OPTIONS, check_header, check_sensitivity, option_headers
 from ._parse import as_str, load_json, parse_scan_response
 from ._version import __version__
 from .errors import (
@@ -31,6 +37,7 @@ from .errors import (
     InvalidResponseError,
     LockLLMError,
     NetworkError,
+    ResponseTooLargeError,
     UpstreamError,
     body_excerpt,
     error_from_response,
@@ -41,17 +48,81 @@ from .types import ScanResponse
 logger = logging.getLogger("lockllm")
 logger.addHandler(logging.NullHandler())  # a library leaves output to the application
 
-SCAN_PATH = "/v1/scan"
+__all__ = [
+    "BodyReader",
+    "Done",
+    "Failed",
+    "Outcome",
+    "ProtocolStateError",
+    "Retry",
+    "ScanCall",
+]
+
 USER_AGENT = f"lockllm-python/{__version__}"
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-FALLBACK_STATUSES = frozenset({500, 502, 503, 504})
 INITIAL_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is cut to it, so one call never sleeps for hours."""
 _UTF8_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+SCAN_PATH = "/v1/scan"
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+FALLBACK_STATUSES = frozenset({500, 502, 503, 504})
+
+TransportFailure = Literal["timeout", "connection", "unsendable"]
+"""How an attempt failed without a response: it timed out, the connection failed (refused,
+reset, DNS), or our own request could not be written (never retried)."""
+
+
+class ProtocolStateError(RuntimeError):
+    """A ``ScanCall`` method was called out of order: a bug in the loop driving it."""
+
+
+class Done:
+    """The call succeeded: return ``result``."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ScanResponse) -> None:
+        if not isinstance(result, ScanResponse):
+            raise TypeError(f"Done needs a ScanResponse; got {type(result).__name__}")
+        self.result = result
+
+    def __repr__(self) -> str:
+        return f"Done(result={self.result!r})"
+
+
+class Failed:
+    """The call is over: raise ``error`` (unless a local fallback answers instead)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: LockLLMError) -> None:
+        if not isinstance(error, LockLLMError):
+            raise TypeError(f"Failed needs a LockLLMError; got {type(error).__name__}")
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Failed(error={self.error!r})"
+
+
+class Retry:
+    """Send the request again after ``delay`` seconds."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self, delay: float) -> None:
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not delay >= 0:
+            raise TypeError(f"Retry needs a delay >= 0 seconds; got {delay!r}")
+        self.delay = float(delay)
+
+    def __repr__(self) -> str:
+        return f"Retry(delay={self.delay!r})"
+
+
+Outcome = Union[Done, Failed, Retry]
+"""What to do after one attempt: exactly one of ``Done``, ``Failed`` or ``Retry``."""
+
+_READY, _SENT, _RECEIVING, _WAITING, _OVER = "ready", "sent", "receiving", "waiting", "over"
 
 
 def new_request_id() -> str:
@@ -59,14 +130,50 @@ def new_request_id() -> str:
     return os.urandom(16).hex()
 
 
-def static_headers(config: ClientConfig) -> Dict[str, str]:
-    """Headers that are the same on every scan request of a client."""
-    return {
-        "Authorization": f"Bearer {config.api_key}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "User-Agent": USER_AGENT,
-    }
+def static_headers(
+    config: ClientConfig, default_headers: Optional[Mapping[str, str]] = None
+) -> Dict[str, str]:
+    """Headers that are the same on every scan request of a client.
+
+    ``default_headers`` come first, so they can never replace the ``Authorization`` header
+    (and are validated beforehand, see ``check_default_headers``).
+    """
+    headers = dict(default_headers) if default_headers else {}
+    headers.update(
+        {
+            "Authorization": f"Bearer {config.api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": headers.get("User-Agent") or USER_AGENT,
+        }
+    )
+    return headers
+
+
+def check_default_headers(headers: Any) -> Dict[str, str]:
+    """Validate a client's ``default_headers``: str names and values, no auth, no request id."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidRequestError("default_headers must map str names to str values")
+    checked: Dict[str, str] = {}
+    for name, value in headers.items():
+        check_header(name, value)
+        lowered = name.lower()
+        if lowered == "authorization":
+            raise InvalidRequestError(
+                "default_headers cannot set Authorization: pass api_key=... instead"
+            )
+        if lowered == "x-request-id":
+            raise InvalidRequestError(
+                "default_headers cannot set X-Request-Id: it is made per call "
+                "(pass headers={'X-Request-Id': ...} to scan() to choose one)"
+            )
+        for known in list(checked):
+            if known.lower() == lowered:
+                del checked[known]
+        checked[name] = value
+    return checked
 
 
 def backoff_delay(retry_number: int, rng: Any = random) -> float:
@@ -98,26 +205,6 @@ def worst_case_seconds(timeout: float, max_retries: int) -> float:
     return (max_retries + 1) * 3 * timeout + max_retries * MAX_RETRY_AFTER
 
 
-def collect_body(chunks: Iterable[bytes], deadline: Optional[float]) -> bytes:
-    """Join a response body, giving up with ``httpx.ReadTimeout`` once ``deadline`` passes.
-
-    httpx's read timeout is per chunk, so a server trickling bytes could hold a call
-    forever; this bounds the whole attempt. ``deadline`` is a ``time.monotonic()`` value.
-    """
-    parts: List[bytes] = []
-    for chunk in chunks:
-        if parts:  # a body that arrives in one piece is never thrown away
-            check_deadline(deadline)
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def check_deadline(deadline: Optional[float]) -> None:
-    """Raise ``httpx.ReadTimeout`` if ``deadline`` (``time.monotonic()``) has passed."""
-    if deadline is not None and time.monotonic() > deadline:
-        raise httpx.ReadTimeout("the response did not complete within the timeout")
-
-
 def encode_body(input: str, sensitivity: str) -> bytes:
     """The JSON request body, as UTF-8 (ASCII escapes only for lone surrogates)."""
     body = {"input": input, "sensitivity": sensitivity}
@@ -127,18 +214,83 @@ def encode_body(input: str, sensitivity: str) -> bytes:
         return json.dumps(body).encode("ascii")
 
 
-class Outcome(NamedTuple):
-    """What to do after one attempt: return ``result``, raise ``error``, or wait ``delay``."""
+class BodyReader:
+    """Collects one response body, chunk by chunk, for the sync and the async loop alike.
 
-    result: Optional[ScanResponse] = None
-    error: Optional[LockLLMError] = None
-    delay: Optional[float] = None
+    ``feed()`` each chunk as it arrives; it returns ``False`` once the loop should stop
+    reading: the body passed the size cap (``max_response_bytes``), or the attempt's
+    deadline passed (checked as each chunk after the first arrives, so a body that arrives
+    in one piece is never thrown away, while a server trickling bytes cannot hold a call
+    forever; httpx's own read timeout is per chunk). Then ``finish()`` gives the outcome.
+    """
+
+    __slots__ = ("_call", "_clock", "_deadline", "_limit", "_parts", "_size", "_stop")
+
+    def __init__(
+        self,
+        call: ScanCall,
+        limit: int,
+        deadline: Optional[float],
+        declared: Optional[str],
+        clock: Callable[[], float],
+    ) -> None:
+        self._call = call
+        self._limit = limit
+        self._deadline = deadline
+        self._clock = clock
+        self._parts: List[bytes] = []
+        self._size = 0
+        self._stop: Optional[str] = None
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            self._stop = "too_large"  # refuse before reading a byte of it
+
+    @property
+    def content(self) -> bytes:
+        """The bytes collected so far."""
+        return b"".join(self._parts)
+
+    @property
+    def wants_more(self) -> bool:
+        """Whether the loop should read on (neither too large nor past the deadline)."""
+        return self._stop is None
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take one chunk; ``False`` means stop reading and call ``finish()``."""
+        if self._stop is not None:
+            return False
+        size = self._size + len(chunk)
+        if size > self._limit:
+            self._stop = "too_large"
+            return False
+        if self._parts and self._deadline is not None and self._clock() > self._deadline:
+            self._stop = "timeout"
+            return False
+        self._parts.append(chunk)
+        self._size = size
+        return True
+
+    def finish(self) -> Outcome:
+        """The outcome of this attempt, once the body is complete or reading stopped."""
+        return self._call._finish_body(self, self._stop)
 
 
 class ScanCall:
     """One logical scan: the prepared request and the state of its attempts."""
 
-    __slots__ = ("_config", "_tries", "body", "headers", "request_id", "sensitivity", "timeout")
+    __slots__ = (
+        "_budget",
+        "_clock",
+        "_config",
+        "_deadline",
+        "_headers_in",
+        "_state",
+        "_status",
+        "_tries",
+        "body",
+        "headers",
+        "request_id",
+        "sensitivity",
+    )
 
     def __init__(
         self,
@@ -146,22 +298,23 @@ class ScanCall:
         input: Any,
         sensitivity: Any,
         options: Mapping[str, Any],
-        headers: Optional[Mapping[str, str]],
-        timeout: Optional[float],
+        headers: Optional[Mapping[str, str]] = None,
+        budget: Optional[float] = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(input, str):
             raise InvalidRequestError(f"input must be a str; got {type(input).__name__}")
         if not input.strip():
             raise InvalidRequestError("input is empty: there is nothing to scan")
         self.sensitivity = check_sensitivity(sensitivity)
-        self.timeout = check_timeout(timeout)
         extra = option_headers(options, SCAN_OPTIONS)
         request_id = None
         if headers is not None:
             if not isinstance(headers, Mapping):
                 raise InvalidRequestError("headers must map str names to str values")
             for name, value in headers.items():
-                _check_header(name, value)
+                check_header(name, value)
                 if name.lower() == "x-request-id":
                     request_id = value
                 else:
@@ -171,47 +324,124 @@ class ScanCall:
         self.headers = extra
         self.body = encode_body(input, self.sensitivity)
         self._config = config
+        self._budget = budget
+        self._clock = clock
+        self._deadline: Optional[float] = None
+        self._headers_in: Mapping[str, str] = {}
+        self._status = 0
         self._tries = 0
+        self._state = _READY
 
     @property
     def attempts(self) -> int:
         """How many requests this call has sent so far."""
         return self._tries
 
-    def sent(self) -> None:
-        """Record that one more request is on its way."""
-        self._tries += 1
+    @property
+    def finished(self) -> bool:
+        """Whether the call is over (a ``Done`` or ``Failed`` was given)."""
+        return self._state == _OVER
 
-    def on_response(self, status: int, headers: Mapping[str, str], content: bytes) -> Outcome:
-        """Decide on a response: parse it, map it to an error, or retry it."""
-        if 200 <= status < 300:
-            try:
-                return Outcome(result=self._parse(headers, content, status))
-            except InvalidResponseError as error:
-                return self._fail(error)
-        if status in RETRYABLE_STATUSES and self._tries <= self._config.max_retries:
-            return self._retry(retry_delay(self._tries, headers), f"HTTP {status}")
-        return self._fail(
-            error_from_response(
-                status, headers, content, request_id=self.request_id, secret=self._config.api_key
-            )
+    def sent(self) -> None:
+        """Record that one more request is on its way (first, or after a ``Retry``)."""
+        if self._state not in (_READY, _WAITING):
+            raise ProtocolStateError(f"sent() called while the call is {self._state}")
+        self._tries += 1
+        self._state = _SENT
+        self._deadline = None if self._budget is None else self._clock() + self._budget
+        logger.debug("LockLLM scan %s: attempt %d sent", self.request_id, self._tries)
+
+    def receive(self, status: int, headers: Mapping[str, str]) -> BodyReader:
+        """The status line and headers arrived: read the body through the returned reader.
+
+        ``headers`` must be case-insensitive (httpx headers are).
+        """
+        self._expect(_SENT, "receive()")
+        self._state = _RECEIVING
+        self._status = status
+        self._headers_in = headers
+        return BodyReader(
+            self,
+            self._config.max_response_bytes,
+            self._deadline,
+            headers.get("content-length"),
+            self._clock,
         )
 
-    def on_transport_error(self, exc: Exception, *, timed_out: Optional[bool] = None) -> Outcome:
-        """Decide on a failure to get a response at all (refused, reset, timed out).
+    def on_response(self, status: int, headers: Mapping[str, str], content: bytes) -> Outcome:
+        """Decide on a whole response at once (``receive`` + one ``feed`` + ``finish``)."""
+        reader = self.receive(status, headers)
+        reader.feed(content)
+        return reader.finish()
 
-        ``timed_out`` defaults to whether ``exc`` is an httpx timeout.
+    def on_transport_error(self, exc: BaseException, *, kind: TransportFailure) -> Outcome:
+        """Decide on a failure to get a (whole) response: refused, reset, timed out …
+
+        ``kind`` is how it failed; the client maps its HTTP library's exceptions to it.
         """
+        if self._state not in (_SENT, _RECEIVING):
+            raise ProtocolStateError(f"on_transport_error() called while the call is {self._state}")
         cause = mask(str(exc) or type(exc).__name__, self._config.api_key)[:200]
-        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+        if kind == "unsendable":
             # Our own request could not be written: retrying cannot help.
             error: LockLLMError = InvalidRequestError(
                 f"The request could not be sent: {cause}", request_id=self.request_id
             )
             error.__cause__ = exc
             return self._fail(error)
-        if timed_out is None:
-            timed_out = isinstance(exc, httpx.TimeoutException)
+        return self._failed_attempt(kind == "timeout", cause, exc)
+
+    def wants_fallback(self, error: LockLLMError) -> bool:
+        """Whether the service counts as unreachable, so a local fallback may answer."""
+        return isinstance(error, NetworkError) or (
+            isinstance(error, (APIError, UpstreamError)) and error.status in FALLBACK_STATUSES
+        )
+
+    def local_result(self, result: ScanResponse) -> ScanResponse:
+        """A local engine's answer, under this call's request id (only once the call failed)."""
+        self._expect(_OVER, "local_result()")
+        return replace(result, request_id=self.request_id)
+
+    # -- decisions ---------------------------------------------------------------------
+
+    def _expect(self, state: str, method: str) -> None:
+        if self._state != state:
+            raise ProtocolStateError(f"{method} called while the call is {self._state}")
+
+    def _finish_body(self, reader: BodyReader, stop: Optional[str]) -> Outcome:
+        self._expect(_RECEIVING, "finish()")
+        if stop == "timeout":
+            message = "the response did not complete within the timeout"
+            return self._failed_attempt(True, message, None)
+        status, headers = self._status, self._headers_in
+        secret = self._config.api_key
+        request_id = mask(headers.get("x-request-id") or self.request_id, secret)
+        if stop == "too_large":
+            limit = self._config.max_response_bytes
+            return self._fail(
+                ResponseTooLargeError(
+                    f"HTTP {status} from LockLLM: the response is larger than the "
+                    f"client's limit of {limit} bytes (max_response_bytes)",
+                    status=status,
+                    request_id=request_id,
+                )
+            )
+        content = reader.content
+        if secret and secret.encode() in content:
+            content = content.replace(secret.encode(), b"***")
+        if 200 <= status < 300:
+            try:
+                return self._done(self._parse(headers, content, status, request_id))
+            except InvalidResponseError as error:
+                return self._fail(error)
+        logger.debug("LockLLM scan %s: HTTP %d", self.request_id, status)
+        if status in RETRYABLE_STATUSES and self._tries <= self._config.max_retries:
+            return self._retry(retry_delay(self._tries, headers), f"HTTP {status}")
+        return self._fail(
+            error_from_response(status, headers, content, request_id=request_id, secret=secret)
+        )
+
+    def _failed_attempt(self, timed_out: bool, cause: str, exc: Optional[BaseException]) -> Outcome:
         reason = "timed out" if timed_out else f"connection failed ({type(exc).__name__})"
         if self._tries <= self._config.max_retries:
             return self._retry(backoff_delay(self._tries), reason)
@@ -224,17 +454,12 @@ class ScanCall:
         error.__cause__ = exc
         return self._fail(error)
 
-    def wants_fallback(self, error: LockLLMError) -> bool:
-        """Whether the service counts as unreachable, so a local fallback may answer."""
-        return isinstance(error, NetworkError) or (
-            isinstance(error, (APIError, UpstreamError)) and error.status in FALLBACK_STATUSES
-        )
-
-    def local_result(self, result: ScanResponse) -> ScanResponse:
-        """A local engine's answer, under this call's request id."""
-        return replace(result, request_id=self.request_id)
+    def _done(self, result: ScanResponse) -> Outcome:
+        self._state = _OVER
+        return Done(result)
 
     def _retry(self, delay: float, reason: str) -> Outcome:
+        self._state = _WAITING
         logger.info(
             "LockLLM scan %s: %s; retry %d of %d in %.2fs",
             self.request_id,
@@ -243,36 +468,30 @@ class ScanCall:
             self._config.max_retries,
             delay,
         )
-        return Outcome(delay=delay)
+        return Retry(delay)
 
     def _fail(self, error: LockLLMError) -> Outcome:
+        self._state = _OVER
         logger.warning(
             "LockLLM scan %s failed after %d attempt(s): %s",
             self.request_id,
             self._tries,
             type(error).__name__,
         )
-        return Outcome(error=error)
+        return Failed(error)
 
-    def _parse(self, headers: Mapping[str, str], content: bytes, status: int) -> ScanResponse:
+    def _parse(
+        self, headers: Mapping[str, str], content: bytes, status: int, request_id: str
+    ) -> ScanResponse:
         data = load_json(content)
         if not isinstance(data, dict) or not isinstance(data.get("safe"), bool):
             raise InvalidResponseError(
                 f"HTTP {status} from LockLLM did not carry a scan result",
                 status=status,
-                request_id=headers.get("x-request-id") or self.request_id,
+                request_id=request_id,
                 body=body_excerpt(content, self._config.api_key),
             )
-        request_id = as_str(data.get("request_id")) or headers.get("x-request-id")
-        return parse_scan_response(data, request_id or self.request_id, self.sensitivity)
-
-
-def _check_header(name: Any, value: Any) -> None:
-    if not isinstance(name, str) or not isinstance(value, str):
-        raise InvalidRequestError("headers must map str names to str values")
-    if not _HEADER_NAME.fullmatch(name):
-        raise InvalidRequestError(f"{name!r} is not a valid HTTP header name")
-    if not _HEADER_VALUE.fullmatch(value):
-        raise InvalidRequestError(
-            f"the value of header {name!r} must be printable ASCII with no line breaks"
-        )
+        found = as_str(data.get("request_id"))
+        if found is not None:
+            request_id = mask(found, self._config.api_key)
+        return parse_scan_response(data, request_id, self.sensitivity)

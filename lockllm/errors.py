@@ -13,14 +13,18 @@ LockLLMError
 ├── ConfigurationError           400 configuration_error, or a bad local setting
 ├── APIError                     any other HTTP error status (an HTML 500, a 404 …)
 ├── InvalidResponseError         a 2xx whose body is not a scan response
+│   └── ResponseTooLargeError    a body past the client's max_response_bytes
 ├── InvalidRequestError          bad arguments, refused before anything is sent
 └── NetworkError                 0   connection refused or reset, DNS failure
     └── APITimeoutError          0   the request timed out
 ```
 
-Every error carries ``message``, ``type``, ``code``, ``status`` and ``request_id``; errors
-built from an HTTP response also carry ``body``, a short excerpt of what the server said
-(with the API key masked, should the server echo it back).
+Every error carries ``message``, ``type``, ``code``, ``status`` (also as ``status_code``)
+and ``request_id``; errors built from an HTTP response also carry ``body``, a short excerpt
+of what the server said, and ``response``, the ``httpx.Response`` (its body read). The API
+key is masked (``***``) in all of them, should the server echo it back: in ``message``,
+``code``, ``type``, ``request_id`` (from the body or ``X-Request-Id``), ``body`` and
+``response``, whose ``request`` is a copy with the ``Authorization`` header masked.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ __all__ = [
     "PolicyViolationError",
     "PromptInjectionError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UpstreamError",
     "error_from_response",
 ]
@@ -80,14 +85,19 @@ class LockLLMError(Exception):
         status: Optional[int] = None,
         request_id: Optional[str] = None,
         body: Optional[str] = None,
+        response: Any = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.type = type or self.default_type
         self.code = code
         self.status = status
+        self.status_code = status
+        """``status`` under the name httpx and openai-python use."""
         self.request_id = request_id
         self.body = body
+        self.response = response
+        """The ``httpx.Response`` this error was built from (``None`` without one)."""
 
     def __str__(self) -> str:
         details = [f"status={self.status}"] if self.status is not None else []
@@ -242,6 +252,15 @@ class InvalidResponseError(LockLLMError):
     default_type = "invalid_response"
 
 
+class ResponseTooLargeError(InvalidResponseError):
+    """The response body passed the client's ``max_response_bytes`` cap (4 MiB by default).
+
+    Reading stopped there, so a broken or hostile server cannot fill the memory.
+    """
+
+    default_type = "response_too_large"
+
+
 class InvalidRequestError(LockLLMError, ValueError, TypeError):
     """An argument was refused before anything was sent.
 
@@ -322,7 +341,7 @@ def error_from_response(
     ``X-Request-Id`` header carries one. ``secret`` (the API key) is masked in the
     message and in ``body``.
     """
-    request_id = headers.get("x-request-id") or request_id
+    request_id = mask(headers.get("x-request-id") or request_id or "", secret) or None
     common: dict[str, Any] = {
         "status": status,
         "request_id": request_id,
@@ -339,10 +358,15 @@ def error_from_response(
         message = f"HTTP {status} from LockLLM" + (f": {excerpt}" if excerpt else "")
         return _with_retry_after(cls(message, **common), headers)
     message = mask(as_str(error.get("message")) or f"HTTP {status} from LockLLM", secret)
-    common["type"] = as_str(error.get("type"))
-    common["code"] = as_str(error.get("code"))
-    common["request_id"] = as_str(error.get("request_id")) or request_id
+    common["type"] = _masked(error.get("type"), secret)
+    common["code"] = _masked(error.get("code"), secret)
+    common["request_id"] = _masked(error.get("request_id"), secret) or request_id
     return _with_retry_after(_from_error_object(error, message, status, common), headers)
+
+
+def _masked(value: Any, secret: Optional[str]) -> Optional[str]:
+    text = as_str(value)
+    return None if text is None else mask(text, secret)
 
 
 def _from_error_object(

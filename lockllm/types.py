@@ -8,9 +8,11 @@ when the service did not send them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, TypedDict, Union
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._details import (
         AbuseWarning,
         CompressionResult,
@@ -162,7 +164,7 @@ class ScanOptions(TypedDict, total=False):
     """
 
     headers: Optional[Mapping[str, str]]
-    timeout: Optional[float]
+    timeout: Union[float, httpx.Timeout, None]
     scan_mode: Optional[ScanMode]
     scan_action: Optional[Action]
     policy_action: Optional[Action]

@@ -8,24 +8,21 @@ from typing import Any, Dict, List
 
 import httpx
 import pytest
-from _scan_stub import KEY, Runner, error_body, scan_body
+from _scan_stub import Runner, error_body, scan_body
 
 from lockllm import (
     APIError,
     APITimeoutError,
     AuthenticationError,
-    LockLLMError,
     NetworkError,
     RateLimitError,
     UpstreamError,
 )
-from lockllm._config import ClientConfig
 from lockllm._headers import retry_after_seconds
 from lockllm._protocol import (
     MAX_BACKOFF,
     MAX_RETRY_AFTER,
     RETRYABLE_STATUSES,
-    ScanCall,
     backoff_delay,
     retry_delay,
     worst_case_seconds,
@@ -306,79 +303,3 @@ def test_upstream_502_after_retries(runner: Runner, api: Any, slept: List[float]
     error = runner.error("x", client_kwargs={"max_retries": 1})
     assert type(error) is UpstreamError
     assert len(slept) == 1
-
-
-# --------------------------------------------------------------------------- sans-IO
-
-
-def _call(max_retries: int = 3) -> ScanCall:
-    return ScanCall(ClientConfig(api_key=KEY, max_retries=max_retries), "hi", "low", {}, None, None)
-
-
-def test_scancall_counts_attempts_and_decides() -> None:
-    call = _call(max_retries=1)
-    assert call.attempts == 0
-    call.sent()
-    outcome = call.on_response(503, httpx.Headers({"Retry-After": "1"}), b"")
-    assert outcome.delay == 1.0
-    assert outcome.result is None
-    assert outcome.error is None
-    call.sent()
-    assert call.attempts == 2
-    outcome = call.on_response(503, httpx.Headers(), b"")
-    assert outcome.delay is None
-    assert isinstance(outcome.error, APIError)
-
-
-def test_scancall_parses_success_and_prefers_body_request_id() -> None:
-    call = _call()
-    call.sent()
-    outcome = call.on_response(200, httpx.Headers({"X-Request-Id": "hdr"}), b'{"safe": true}')
-    assert outcome.result is not None
-    assert outcome.result.request_id == "hdr"
-    assert outcome.result.sensitivity == "low"  # the level we asked for, when not echoed
-    outcome = call.on_response(
-        200, httpx.Headers({"X-Request-Id": "hdr"}), b'{"safe": true, "request_id": "body"}'
-    )
-    assert outcome.result is not None
-    assert outcome.result.request_id == "body"
-    outcome = call.on_response(200, httpx.Headers(), b'{"safe": false}')
-    assert outcome.result is not None
-    assert outcome.result.request_id == call.request_id
-    assert outcome.result.label == 1
-
-
-def test_scancall_wants_fallback() -> None:
-    call = _call()
-    assert call.wants_fallback(NetworkError("x"))
-    assert call.wants_fallback(APITimeoutError("x"))
-    assert call.wants_fallback(APIError("x", status=503))
-    assert not call.wants_fallback(APIError("x", status=404))
-    assert not call.wants_fallback(AuthenticationError("x", status=401))
-    assert not call.wants_fallback(LockLLMError("x"))
-
-
-def test_scancall_2xx_other_than_200() -> None:
-    call = _call()
-    call.sent()
-    outcome = call.on_response(201, httpx.Headers(), b'{"safe": true}')
-    assert outcome.result is not None
-    outcome = call.on_response(204, httpx.Headers(), b"")
-    assert outcome.error is not None
-    assert outcome.error.status == 204
-
-
-@pytest.mark.parametrize("timed_out", [True, False])
-def test_scancall_transport_error_kind_can_be_forced(timed_out: bool) -> None:
-    call = _call(max_retries=0)
-    call.sent()
-    outcome = call.on_transport_error(OSError("boom"), timed_out=timed_out)
-    assert type(outcome.error) is (APITimeoutError if timed_out else NetworkError)
-    assert outcome.error is not None
-    assert outcome.error.status == 0
-
-
-async def test_real_async_sleep_function() -> None:
-    import lockllm._client
-
-    await lockllm._client._async_sleep(0)

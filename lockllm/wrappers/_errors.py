@@ -170,6 +170,7 @@ def merge(lockllm_error: LockLLMError, sdk_error: _E, secret: Optional[str] = No
     state = dict(vars(sdk_error))
     sdk_request_id = state.get("request_id")
     state.update(vars(lockllm_error))
+    state["response"] = vars(sdk_error).get("response")
     state["body"] = vars(sdk_error).get("body")
     state["body_excerpt"] = lockllm_error.body
     state["request_id"] = lockllm_error.request_id or sdk_request_id
