@@ -68,6 +68,7 @@ from .._version import __version__
 from . import _errors
 from ._extract import Message as ScanMessage
 from ._extract import extract_messages, extract_model, is_prose
+from ._production import add_production
 from ._settings import Settings, is_loopback
 from ._upstream import (
     UpstreamError,
@@ -700,5 +701,6 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         exception_handlers={404: gateway.not_found, 405: gateway.not_found},
     )
     app.state.gateway = gateway
+    add_production(app, settings)  # rate limits … (GATEWAY-PROD), inside the access log
     app.add_middleware(_AccessLog)
     return app

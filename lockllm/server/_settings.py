@@ -29,6 +29,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .._providers import PROVIDERS
 from ..errors import ConfigurationError
+from ._ratelimit import Rate, parse_rate
 
 __all__ = [
     "DEFAULT_UPSTREAMS",
@@ -45,7 +46,11 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 600.0
 
+DEFAULT_REDIS_TIMEOUT = 0.25
 DEFAULT_WORKERS = 1
+DEFAULT_SCAN_TIMEOUT = 10.0
+DEFAULT_HEADER_TIMEOUT = 5.0
+DEFAULT_MAX_CONNECTIONS = 1000
 MAX_WORKERS = 64
 LOG_FORMATS = ("text", "json")
 
@@ -57,9 +62,18 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_PORT", f"port (config: port; default {DEFAULT_PORT})"),
     ("LOCKLLM_SERVER_WORKERS", "worker processes (config: workers; default 1)"),
     ("LOCKLLM_SERVER_LOG_FORMAT", "text or json (config: log_format; default text)"),
+    ("LOCKLLM_SERVER_RATE_LIMIT", "requests per key, e.g. 600/minute (config: rate_limit)"),
+    ("LOCKLLM_SERVER_REDIS_URL", "share rate limits and cache: redis://host:6379/0 (redis_url)"),
+    ("LOCKLLM_SERVER_REDIS_TIMEOUT", "Redis connect/read timeout, s (redis_timeout; 0.25)"),
     ("LOCKLLM_SERVER_MAX_BODY_BYTES", "request body limit (config: max_body_bytes; 4 MiB)"),
     ("LOCKLLM_SERVER_CONNECT_TIMEOUT", "upstream connect timeout, s (connect_timeout; 10)"),
     ("LOCKLLM_SERVER_READ_TIMEOUT", "upstream read timeout, s (config: read_timeout; 600)"),
+    ("LOCKLLM_SERVER_SCAN_TIMEOUT", "scan budget per request, s; 503 past it (scan_timeout; 10)"),
+    ("LOCKLLM_SERVER_SCAN_WORKERS", "scan processes (config: scan_workers; default one per CPU)"),
+    ("LOCKLLM_SERVER_HEADER_TIMEOUT", "close if no request head in time, s (header_timeout; 5)"),
+    ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
+    ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
+    ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_URL", "provider base URL (config: upstreams.<p>.url)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_KEY", "provider API key (config: upstreams.<p>.key)"),
 )
@@ -135,13 +149,26 @@ class Settings:
     sensitivity: str = "medium"
     workers: int = DEFAULT_WORKERS
     log_format: str = "text"
+    # Production (issue 11): rate limits, Redis.
+    rate_limit: Optional[Rate] = None
+    redis_url: Optional[str] = field(default=None, repr=False)
+    redis_timeout: float = DEFAULT_REDIS_TIMEOUT
+    # Hardening (issue 10): scan budget and pool, connection limits, block and document policy.
+    scan_timeout: float = DEFAULT_SCAN_TIMEOUT
+    scan_workers: Optional[int] = None  # None: one per CPU
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    enforce_block: bool = False
+    forward_unscannable: bool = False
 
     def __repr__(self) -> str:
         return (
             f"Settings(host={self.host!r}, port={self.port!r}, api_keys=<{len(self.api_keys)}>, "
             f"no_auth={self.no_auth!r}, max_body_bytes={self.max_body_bytes!r}, "
             f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
-            f"workers={self.workers!r}, log_format={self.log_format!r})"
+            f"workers={self.workers!r}, log_format={self.log_format!r}, "
+            f"rate_limit={str(self.rate_limit) if self.rate_limit else None!r}, "
+            f"redis={'set' if self.redis_url else 'unset'})"
         )
 
     @classmethod
@@ -197,6 +224,13 @@ class Settings:
             raise ConfigurationError(f"workers must be 1..{MAX_WORKERS}; got {self.workers!r}")
         if self.log_format not in LOG_FORMATS:
             raise ConfigurationError(f"log_format must be text or json; got {self.log_format!r}")
+        if self.rate_limit is not None and not isinstance(self.rate_limit, Rate):
+            raise ConfigurationError("rate_limit must be a Rate (use parse_rate('600/minute'))")
+        if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
+            raise ConfigurationError(
+                "redis_url must start with redis://, rediss:// or unix:// "
+                "(LOCKLLM_SERVER_REDIS_URL)"
+            )
 
     def with_generated_key(self) -> Tuple[Settings, Optional[str]]:
         """These settings with a fresh API key when none is configured (and auth is on)."""
@@ -251,7 +285,14 @@ _NUMBERS = {
     "connect_timeout": float,
     "read_timeout": float,
     "workers": int,
+    "scan_timeout": float,
+    "scan_workers": int,
+    "header_timeout": float,
+    "max_connections": int,
+    "redis_timeout": float,
 }
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_FLAGS = ("enforce_block", "forward_unscannable")
 
 
 def _number(name: str, value: Any, kind: Any, where: str) -> Any:
@@ -271,7 +312,8 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
-    known |= {"sensitivity", "upstreams", "workers", "log_format"}
+    known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
+    known |= set(_NUMBERS) | set(_FLAGS)
     unknown = set(data) - known
     if unknown:
         raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -279,11 +321,18 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     for name, kind in _NUMBERS.items():
         if name in data:
             values[name] = _number(name, data[name], kind, where)
-    for name in ("host", "sensitivity", "log_format"):
+    for name in _FLAGS:
+        if name in data:
+            if not isinstance(data[name], bool):
+                raise ConfigurationError(f"{where}: {name} must be true or false")
+            values[name] = data[name]
+    for name in ("host", "sensitivity", "log_format", "redis_url"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
             values[name] = data[name]
+    if "rate_limit" in data:
+        values["rate_limit"] = parse_rate(data["rate_limit"], f"{where}: rate_limit")
     if "api_keys" in data:
         keys = data["api_keys"]
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -301,10 +350,19 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = _number(name, raw, kind, "LOCKLLM_SERVER_" + name.upper())
-    for name in ("host", "log_format"):
+    for name in _FLAGS:
+        raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip().lower()
+        if raw:
+            if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise ConfigurationError(f"LOCKLLM_SERVER_{name.upper()} must be true or false")
+            values[name] = raw in ("true", "1", "yes", "on")
+    for name in ("host", "log_format", "redis_url"):
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = raw.lower() if name == "log_format" else raw
+    raw = env.get("LOCKLLM_SERVER_RATE_LIMIT", "").strip()
+    if raw:
+        values["rate_limit"] = parse_rate(raw, "LOCKLLM_SERVER_RATE_LIMIT")
     return values
 
 
