@@ -14,14 +14,14 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
+from ._batch import SEGMENT_CHARS, EngineSpec, Progress, Runner, Source, expand, one_by_one
 from ._config import API_KEY_ENV
 from ._version import __version__
-from .errors import AuthenticationError, ConfigurationError, LockLLMError
+from .errors import LockLLMError
 from .types import ScanResponse
 
 if TYPE_CHECKING:
     from ._client import LockLLM
-    from .engine import LocalScanner
 
 EXIT_SAFE, EXIT_UNSAFE, EXIT_ERROR = 0, 1, 2
 _RED, _GREEN, _BOLD, _REVERSE, _RESET = "\033[31m", "\033[32m", "\033[1m", "\033[7m", "\033[0m"
@@ -51,7 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     scan.add_argument("text", nargs="?", help="the text to scan, or '-' for stdin")
-    scan.add_argument("-f", "--file", dest="files", action="append", default=[], metavar="PATH")
+    scan.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file, or a directory to scan recursively (binary and hidden files skipped)",
+    )
+    scan.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="scan with N local-engine worker processes (0: one per CPU; default 1)",
+    )
     scan.add_argument("-s", "--sensitivity", choices=("low", "medium", "high"), default="medium")
     scan.add_argument("--json", action="store_true", help="one JSON object per input")
     scan.add_argument("--local", action="store_true", help="always use the local engine")
@@ -117,77 +133,82 @@ def _proxy_url(provider: Optional[str]) -> int:
 
 # -- scan ------------------------------------------------------------------------------
 
-Scanner = Callable[[str], ScanResponse]
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of workers, not {value!r}")
+    return jobs or os.cpu_count() or 1
 
 
 def _scan(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     with contextlib.ExitStack() as resources:
-        scanner, engine_name = _scanner(args.local, args.sensitivity, resources)
-        return _scan_all(args, inputs, scanner, engine_name)
+        runner, engine_name = _runner(args, resources)
+        return _scan_all(args, inputs, runner, engine_name)
 
 
 def _scan_all(
-    args: argparse.Namespace,
-    inputs: List[Tuple[str, Callable[[], str]]],
-    scanner: Scanner,
-    engine_name: str,
+    args: argparse.Namespace, inputs: List[Source], runner: Runner, engine_name: str
 ) -> int:
     out = sys.stdout
     color = out.isatty() and "NO_COLOR" not in os.environ
-    progress = _Progress(len(inputs)) if len(inputs) > 1 and sys.stderr.isatty() else None
+    many = len(inputs) > 1 or bool(args.files)
+    progress, size = None, sum(s.size for s in inputs)
+    if (len(inputs) > 1 or size > SEGMENT_CHARS) and sys.stderr.isatty():
+        progress = Progress(sys.stderr, len(inputs), size)
     worst = EXIT_SAFE
-    for index, (label, read) in enumerate(inputs):
-        if progress:
-            progress.update(index, label)
-        try:
-            text = read()
-            result = scanner(text)
-        except (OSError, UnicodeError, LockLLMError) as error:
-            if isinstance(error, (AuthenticationError, ConfigurationError)):
-                raise  # every other input would fail the same way
-            if progress:
-                progress.clear()
-            print(f"lockllm: error: {label}: {_os_error(error)}", file=sys.stderr)
-            worst = EXIT_ERROR
-            continue
+    unsafe = errors = skipped = 0
+    for outcome in runner.run(inputs, progress):
         if progress:
             progress.clear()
+        label, text, result = outcome.label, outcome.text, outcome.result
+        if outcome.skipped:
+            print(f"lockllm: note: {label}: binary file, skipped", file=sys.stderr)
+            skipped += 1
+            continue
+        if outcome.error is not None:
+            print(f"lockllm: error: {label}: {_os_error(outcome.error)}", file=sys.stderr)
+            worst, errors = EXIT_ERROR, errors + 1
+            continue
+        assert result is not None  # an outcome holds a result, an error or a skip
         if args.json:
             record = {"input": label, "engine": engine_name, **result.to_dict()}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            _render(out, label if len(inputs) > 1 or args.files else None, text, result, color)
-        if not result.safe and worst == EXIT_SAFE:
-            worst = EXIT_UNSAFE
+            _render(out, label if many else None, text, result, color)
+        if not result.safe:
+            unsafe += 1
+            if worst == EXIT_SAFE:
+                worst = EXIT_UNSAFE
     if progress:
         progress.clear()
+    if many:
+        scanned = len(inputs) - skipped
+        print(
+            f"lockllm: {scanned} scanned, {unsafe} unsafe, {errors} errors, {skipped} skipped",
+            file=sys.stderr,
+        )
     if not args.json:
         print(f"(answered by {engine_name})", file=sys.stderr)
     return worst
 
 
-def _inputs(args: argparse.Namespace) -> List[Tuple[str, Callable[[], str]]]:
-    inputs: List[Tuple[str, Callable[[], str]]] = []
+def _inputs(args: argparse.Namespace) -> List[Source]:
+    inputs: List[Source] = []
     if args.text is not None:
         if args.text == "-":
-            inputs.append(("<stdin>", sys.stdin.read))
+            inputs.append(Source("<stdin>", sys.stdin.read))
         else:
             text = args.text
-            inputs.append(("<argument>", lambda: text))
-    for path in args.files:
-        inputs.append((path, _file_reader(path)))
+            inputs.append(Source("<argument>", lambda: text))
+    inputs.extend(expand(args.files, lambda note: print(f"lockllm: note: {note}", file=sys.stderr)))
     if not inputs:
         raise _Failure("nothing to scan: give TEXT, '-' for stdin, or --file PATH")
     return inputs
-
-
-def _file_reader(path: str) -> Callable[[], str]:
-    def read() -> str:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-
-    return read
 
 
 def _os_error(error: BaseException) -> str:
@@ -196,16 +217,21 @@ def _os_error(error: BaseException) -> str:
     return _one_line(error)
 
 
-def _scanner(local: bool, sensitivity: str, resources: contextlib.ExitStack) -> Tuple[Scanner, str]:
-    if not local and os.environ.get(API_KEY_ENV, "").strip():
+def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[Runner, str]:
+    sensitivity = args.sensitivity
+    if not args.local and os.environ.get(API_KEY_ENV, "").strip():
+        if args.jobs != 1:
+            raise _Failure("-j runs the local engine in worker processes: add --local")
         from ._client import LockLLM
 
         client: LockLLM = resources.enter_context(LockLLM())
-        return (lambda text: client.scan(text, sensitivity)), client.config.base_url  # type: ignore[arg-type]
-    from .engine import LocalScanner
 
-    engine: LocalScanner = LocalScanner()
-    return (lambda text: engine.scan(text, sensitivity)), "the local engine"  # type: ignore[arg-type]
+        def scan(text: str) -> ScanResponse:
+            return client.scan(text, sensitivity)
+
+        return Runner(one_by_one(scan)), client.config.base_url
+    spec = EngineSpec(sensitivity)
+    return resources.enter_context(Runner.local(spec, args.jobs)), "the local engine"
 
 
 # -- output ----------------------------------------------------------------------------
@@ -270,25 +296,6 @@ _CONTROLS = {
 
 def _printable(text: str) -> str:
     return text.translate(_CONTROLS)
-
-
-class _Progress:
-    """A one-line progress bar on stderr, shown only on a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-
-    def update(self, done: int, label: str) -> None:
-        width = 24
-        filled = width * done // self.total
-        bar = "#" * filled + "-" * (width - filled)
-        name = label if len(label) <= 40 else "…" + label[-39:]
-        sys.stderr.write(f"\r[{bar}] {done}/{self.total} {name}\033[K")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover
