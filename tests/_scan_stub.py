@@ -5,28 +5,25 @@
   instructions", case-insensitively) and counts the TCP connections it accepted.
 * ``SilentServer``: accepts connections and never answers (for real timeouts).
 * ``closed_port()``: a port on 127.0.0.1 where nothing listens (for real refusals).
-* pytest fixtures (loaded with ``pytest_plugins = ["_scan_stub"]``): ``runner`` runs a scan
-  through ``LockLLM`` and ``AsyncLockLLM`` alike, ``api`` is a respx router for the fake
-  base URL, ``slept`` records the delays the clients would have slept.
+* ``Runner``: runs one scenario through ``LockLLM``, or through ``AsyncLockLLM`` under
+  asyncio or trio (the ``runner`` fixture in ``conftest.py`` makes one of each).
 
-(PYTEST_DONT_REWRITE: imported by the test modules before pytest loads it as a plugin.)
+The fixtures themselves (``runner``, ``api``, ``slept``, ``fast_ssl``, ``clean_env``,
+``anyio_backend``) live in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import httpx
 import pytest
-import respx
 
-import lockllm._client
 from lockllm import AsyncLockLLM, LockLLM
 
 KEY = "sk-test-0123456789abcdefSECRET"
@@ -57,12 +54,19 @@ def error_body(**fields: Any) -> Dict[str, Any]:
 # --------------------------------------------------------------------------- fixtures
 
 
+ASYNC_BACKENDS = ["asyncio", "trio"]
+
+
 class Runner:
-    """Runs the same scenario through the sync or the async client."""
+    """Runs the same scenario through the sync client, or the async one on an event loop.
+
+    ``kind`` is ``"sync"``, or the anyio backend of the async client: ``"asyncio"`` or
+    ``"trio"``.
+    """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.is_async = kind == "async"
+        self.is_async = kind != "sync"
 
     def make(self, **kwargs: Any) -> Any:
         kwargs.setdefault("api_key", KEY)
@@ -92,7 +96,27 @@ class Runner:
                         res.append(exc)
             return res
 
-        return asyncio.run(go())
+        return self.run_async(go)
+
+    def using(
+        self, action: Callable[[Any], Any], client_kwargs: Optional[Dict[str, Any]] = None
+    ) -> Any:
+        """``action(client)`` on a fresh client (awaited for the async one); returns its value."""
+        if not self.is_async:
+            with self.make(**(client_kwargs or {})) as client:
+                return action(client)
+
+        async def go() -> Any:
+            async with self.make(**(client_kwargs or {})) as client:
+                return await action(client)
+
+        return self.run_async(go)
+
+    def run_async(self, function: Callable[[], Any]) -> Any:
+        """Run ``await function()`` on this runner's event loop (asyncio or trio)."""
+        import anyio
+
+        return anyio.run(function, backend=self.kind if self.is_async else "asyncio")
 
     def scan(
         self, *args: Any, client_kwargs: Optional[Dict[str, Any]] = None, **kwargs: Any
@@ -108,57 +132,6 @@ class Runner:
         with pytest.raises(Exception) as info:
             self.scan(*args, **kwargs)
         return info.value
-
-
-_SSL_CONTEXT: List[Any] = []
-
-
-@pytest.fixture
-def fast_ssl(monkeypatch: Any) -> None:
-    """Share one default SSL context: httpx builds one per client (~50 ms each)."""
-    import httpx._transports.default as transports
-
-    original = transports.create_ssl_context
-
-    def cached(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-        if verify is not True or cert is not None:
-            return original(verify=verify, cert=cert, trust_env=trust_env)
-        if not _SSL_CONTEXT:
-            _SSL_CONTEXT.append(original(verify=verify, cert=cert, trust_env=trust_env))
-        return _SSL_CONTEXT[0]
-
-    monkeypatch.setattr(transports, "create_ssl_context", cached)
-
-
-@pytest.fixture(params=["sync", "async"])
-def runner(request: Any, fast_ssl: None) -> Runner:
-    return Runner(request.param)
-
-
-@pytest.fixture
-def slept(monkeypatch: Any) -> List[float]:
-    """The delays both clients asked to sleep, in order (nothing really sleeps)."""
-    delays: List[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        delays.append(seconds)
-
-    monkeypatch.setattr(lockllm._client, "_sleep", delays.append)
-    monkeypatch.setattr(lockllm._client, "_async_sleep", fake_async_sleep)
-    return delays
-
-
-@pytest.fixture
-def api(slept: List[float], fast_ssl: None) -> Iterator[respx.Router]:
-    """A respx router for ``BASE``; nothing reaches the network."""
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture(autouse=False)
-def clean_env(monkeypatch: Any) -> None:
-    monkeypatch.delenv("LOCKLLM_API_KEY", raising=False)
-    monkeypatch.delenv("LOCKLLM_BASE_URL", raising=False)
 
 
 # --------------------------------------------------------------------------- real servers

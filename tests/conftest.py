@@ -10,6 +10,7 @@ import time
 from typing import Iterator
 
 import pytest
+from _client_fixtures import *  # noqa: F403  (the scan-client fixtures)
 
 # -- a real redis-server on 127.0.0.1 (GATEWAY-PROD) ------------------------------------------
 

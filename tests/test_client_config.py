@@ -19,8 +19,6 @@ from lockllm import (
 )
 from lockllm._config import mask_key
 
-pytest_plugins = ["_scan_stub"]
-
 CLIENTS = pytest.mark.parametrize("cls", [LockLLM, AsyncLockLLM])
 
 

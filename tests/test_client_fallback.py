@@ -20,8 +20,6 @@ from lockllm import (
     ScanResponse,
 )
 
-pytest_plugins = ["_scan_stub"]
-
 LOCAL = {"fallback": "local"}
 
 

@@ -26,9 +26,6 @@ from lockllm import (
     RateLimitError,
 )
 
-pytest_plugins = ["_scan_stub"]
-
-
 # -- headers and keys that cannot go on the wire are refused before sending --------------
 
 

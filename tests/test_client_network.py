@@ -10,8 +10,6 @@ from _scan_stub import KEY, Runner, ScanStub, SilentServer, closed_port
 
 from lockllm import APITimeoutError, AuthenticationError, LockLLM, NetworkError
 
-pytest_plugins = ["_scan_stub"]
-
 
 def test_refused_connection(runner: Runner, slept: List[float]) -> None:
     url = f"http://127.0.0.1:{closed_port()}"

@@ -15,8 +15,6 @@ from _scan_stub import KEY, Runner
 
 from lockllm import LockLLMError
 
-pytest_plugins = ["_scan_stub"]
-
 PROMPT = "my secret prompt: the launch code is 0000"
 
 

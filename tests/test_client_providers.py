@@ -9,8 +9,6 @@ import pytest
 from lockllm import ConfigurationError, get_all_proxy_urls, get_proxy_url, get_universal_proxy_url
 from lockllm._providers import PROVIDERS, provider
 
-pytest_plugins = ["_scan_stub"]
-
 NAMES = [
     "openai", "anthropic", "gemini", "cohere", "openrouter", "perplexity", "mistral", "groq",
     "deepseek", "together", "xai", "fireworks", "anyscale", "huggingface", "azure", "bedrock",

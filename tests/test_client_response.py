@@ -20,8 +20,6 @@ from lockllm.types import (
     ViolatedCategory,
 )
 
-pytest_plugins = ["_scan_stub"]
-
 FULL = scan_body(
     safe=False,
     label=1,

@@ -10,8 +10,6 @@ from _scan_stub import BASE, KEY, Runner, scan_body
 
 from lockllm import AsyncLockLLM, InvalidRequestError, LockLLM
 
-pytest_plugins = ["_scan_stub"]
-
 BAD_SCANS = [
     ((123,), {}),
     ((b"bytes",), {}),

@@ -12,8 +12,6 @@ from _scan_stub import BASE, KEY, SCAN_URL, Runner, scan_body
 
 from lockllm import __version__
 
-pytest_plugins = ["_scan_stub"]
-
 
 def test_request_line_body_and_headers(runner: Runner, api: Any) -> None:
     route = api.post("/v1/scan").respond(200, json=scan_body())

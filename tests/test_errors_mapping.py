@@ -32,8 +32,6 @@ from lockllm import (
 from lockllm.errors import error_from_response
 from lockllm.types import PIIResult, ScanResult
 
-pytest_plugins = ["_scan_stub"]
-
 NO_RETRY = {"max_retries": 0}
 
 

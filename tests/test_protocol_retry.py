@@ -28,8 +28,6 @@ from lockllm._protocol import (
     worst_case_seconds,
 )
 
-pytest_plugins = ["_scan_stub"]
-
 RETRYABLE = sorted(RETRYABLE_STATUSES)
 
 
