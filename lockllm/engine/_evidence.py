@@ -14,6 +14,7 @@ from ._suffix import find_suffix
 __all__ = ["Hit", "collect_hits", "document_context"]
 
 _MAX_PER_RULE = 8
+_MAX_COMPACT = 32  # compact matches examined per rule
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH_IN_WORD = re.compile("\\w[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+\\w")
 
@@ -25,10 +26,10 @@ _DOC_MARKERS = (
     "view in browser", "all rights reserved", "sent from my", "<html", "<body", "<div", "<p>",
     "©",
 )  # fmt: skip
-_GREETING = re.compile(r"\b(?:hi|dear|hello|hey)(?: [a-z]+)? ?,")
+_GREETING = re.compile(r"\b(?:hi|dear|hello|hey)(?: [a-z]{1,30})? ?,")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _REQUEST = re.compile(
-    r"\s*(?:please |kindly |also |now |next |ai,? |assistant,? )?(?:"
+    r"\s{0,8}(?:please |kindly |also |now |next |ai,? |assistant,? )?(?:"
     r"(?:what|who|whom|how|why|when|where|which|can you|could you|would you|will you|do you|"
     r"is there|are there|name|define)\b[^?]{3,200}\?"
     r"|(?:write|explain|provide|describe|translate|summari[sz]e|tell|list|give|create|generate|"
@@ -43,7 +44,7 @@ _REQUEST = re.compile(
     r"alter|adjust|randomly|subtly|casually|intersperse|interject|sprinkle)\b(?!-)[^.!?\n]{8,300})"
 )
 _NOT_REQUEST = re.compile(
-    r"\s*(?:reply (?:stop|to this)|click|download|view|contact|call us|visit|find|see|let us|"
+    r"\s{0,8}(?:reply (?:stop|to this)|click|download|view|contact|call us|visit|find|see|let us|"
     r"let me|log ?in|sign|update your|unsubscribe|manage|learn more|read more|check|get|thank|"
     r"to (?:stop|unsubscribe)|make the most|(?:never|don'?t|do not) (?:miss|leave|forget)|"
     r"what'?s new|how it works|why (?:we|you)|what you need)"
@@ -152,12 +153,16 @@ def _transformed_hits(norm: Normalized) -> List[Hit]:
     letters = letters_only(view)  # catches "i g n o r e", "ig nore previ ous"
     where: Optional[List[int]] = None
     for rule in COMPACT_RULES:
-        for m in rule.finditer(letters):
+        found = 0
+        for i, m in enumerate(rule.finditer(letters)):
+            if i >= _MAX_COMPACT or found >= _MAX_PER_RULE:
+                break  # a text full of triggers: the first ones tell enough
             if where is None:
                 where = letters_index(view)
             vs, ve = where[m.start()], where[m.end() - 1] + 1
             if any(r.pattern.search(view, vs, ve) for r in RULES if r.category == rule.category):
                 continue  # the plain rules already saw it
+            found += 1
             s, e = norm.to_original(vs, ve)
             hits.append(Hit(s, e, rule.category, rule.weight, rule.name))
             hits.append(Hit(s, e, "obfuscation", rule.weight * 0.9, "obfuscation.spaced"))

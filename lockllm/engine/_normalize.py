@@ -31,14 +31,15 @@ _LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "
                              "@": "a", "$": "s", "!": "i"})  # fmt: skip
 
 _CONFUSABLE_CLASS = "".join(sorted(_HOMOGLYPHS))
-# A word holding at least one Latin letter and at least one look-alike.
-_MIXED_WORD = re.compile(
-    rf"[a-z{_CONFUSABLE_CLASS}]*(?:[a-z][a-z{_CONFUSABLE_CLASS}]*[{_CONFUSABLE_CLASS}]|"
-    rf"[{_CONFUSABLE_CLASS}][a-z{_CONFUSABLE_CLASS}]*[a-z])[a-z{_CONFUSABLE_CLASS}]*"
-)
-# A word mixing letters with leet digits/symbols, e.g. "1gn0r3", "pr3v10us", "@ll".
-_LEET_WORD = re.compile(r"(?<![\w@$])(?=[a-z@$!0-9]*[a-z])(?=[a-z@$!0-9]*[013457@$])"
-                        r"[a-z@$!0-9]{3,}(?![\w@$])")  # fmt: skip
+_CONFUSABLE = frozenset(_HOMOGLYPHS)
+# Maximal runs of Latin letters and look-alikes: one character class, no backtracking.
+# A run holding both a Latin letter and a look-alike is a mixed-script word.
+_LETTER_RUN = re.compile(rf"[a-z{_CONFUSABLE_CLASS}]+")
+# Maximal runs of letters, digits and leet symbols; the word test is done in Python
+# (the former look-ahead regex re-scanned the run from every "!": quadratic).
+_LEET_RUN = re.compile(r"[a-z@$!0-9]+")
+_LEET_CHARS = frozenset("013457@$")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 # str.translate tables (much faster than a regex scan over long texts): the "shape" of
 # a text (letters -> "a", leet symbols -> "1", the rest -> " ") and its letters alone.
 _SHAPE = str.maketrans(
@@ -137,10 +138,13 @@ def normalize(text: str) -> Normalized:
 
         def _fold_word(m: re.Match[str]) -> str:
             nonlocal homoglyph_words
+            word = m.group(0)
+            if word.isascii() or _CONFUSABLE.issuperset(word):
+                return word  # one script only
             homoglyph_words += 1
-            return m.group(0).translate(_HOMOGLYPH_TABLE)
+            return word.translate(_HOMOGLYPH_TABLE)
 
-        folded = _MIXED_WORD.sub(_fold_word, folded)
+        folded = _LETTER_RUN.sub(_fold_word, folded)
 
     leet_words = 0
     shape = folded.translate(_SHAPE)
@@ -159,13 +163,22 @@ def normalize(text: str) -> Normalized:
     def _fold_leet(m: re.Match[str]) -> str:
         nonlocal leet_words
         word = m.group(0)
+        s, e = m.span()
+        if (
+            len(word) < 3
+            or (s and _glued(folded[s - 1]))
+            or (e < len(folded) and _glued(folded[e]))
+            or _LEET_CHARS.isdisjoint(word)
+            or _LOWER.isdisjoint(word)
+        ):
+            return word
         letters = sum(c.isalpha() for c in word)
         if letters < 2 or (letters == len(word) - 1 and word[-1] in "!$"):
             return word
         leet_words += 1
         return word.translate(_LEET_TABLE)
 
-    folded = _LEET_WORD.sub(_fold_leet, folded)
+    folded = _LEET_RUN.sub(_fold_leet, folded)
     return Normalized(
         original=text,
         text=folded,
@@ -176,6 +189,11 @@ def normalize(text: str) -> Normalized:
         leet_words=leet_words,
         compat_changes=compat,
     )
+
+
+def _glued(char: str) -> bool:
+    """A neighbour that makes a run part of a longer word (``_``, accented letters …)."""
+    return char.isalnum() or char in "_@$"
 
 
 def letters_index(view: str) -> List[int]:

@@ -55,11 +55,19 @@ class Rule:
         # Every match contains a cue and is shorter than _REACH, so scanning windows around
         # the cues finds the same matches as scanning the whole (long) text.
         windows: List[Tuple[int, int]] = []
+        hop = _REACH // 4
         for cue in (*self.cues, *self.word_cues):
             i = view.find(cue)
             while i != -1:
-                windows.append((max(0, i - _REACH), i + len(cue) + _REACH))
-                i = view.find(cue, i + 1)
+                j = view.find(cue, i + 1)
+                if j != -1 and j - i < hop:
+                    # Dense occurrences: one window covers all those in [i, i + hop), so
+                    # a text made of the cue costs a step per window, not per occurrence.
+                    windows.append((max(0, i - _REACH), i + hop + len(cue) + _REACH))
+                    j = view.find(cue, i + hop)
+                else:
+                    windows.append((max(0, i - _REACH), i + len(cue) + _REACH))
+                i = j
         windows.sort()
         merged: List[Tuple[int, int]] = []
         for s, e in windows:
@@ -120,11 +128,11 @@ RULES: Tuple[Rule, ...] = (
        r"were told|have been told|asked)\b"),
     _r("override.instructions_void", "instruction_override", 0.85,
        rf"\b(?:previous|prior|above|earlier|old|original|all) {_INSTRUCTIONS} (?:are|were|is|"
-       r"have been) (?:false|void|null|cancel+ed|revoked|obsolete|invalid|wrong|a lie|"
+       r"have been) (?:false|void|null|cancel{1,2}ed|revoked|obsolete|invalid|wrong|a lie|"
        r"fake|overridden|no longer (?:valid|apply|relevant))"),
     _r("override.new_instructions", "instruction_override", 0.7,
        r"\b(?:new|updated|real|actual|true|different|additional|supplement(?:ary)?) "
-       r"(?:instructions?|rules?|tasks?|directives?|orders?)(?: rule)?\s*(?::|follow|"
+       r"(?:instructions?|rules?|tasks?|directives?|orders?)(?: rule)?\s{0,16}(?::|follow|"
        r"override|supersede|replace|take precedence|are as follows)"),
     _r("override.override_previous", "instruction_override", 0.8,
        r"\b(?:override|overrides|supersede|supersedes|replace|replaces) (?:all |any )?"
@@ -139,18 +147,18 @@ RULES: Tuple[Rule, ...] = (
        r"\bnow (?:we will|you will|you must|let'?s) (?:perform|do|start) (?:a )?(?:different|new)"
        r" (?:task|job)"),
     _r("override.end_marker", "instruction_override", 0.5,
-       r"(?:={3,}|-{3,}|#{3,}|\*{3,})\s*(?:end|stop)(?: of)?(?: (?:prompt|instructions?|"
+       r"(?:={3}|-{3}|#{3}|\*{3})\s{0,16}(?:end|stop)(?: of)?(?: (?:prompt|instructions?|"
        r"system|input|context))?\b"),
     _r("override.fake_role_token", "instruction_override", 0.75,
        r"<\|(?:im_start|im_end|system|endoftext|start_header_id|eot_id)\|>|\[/?inst\]|"
-       r"<</?sys>>|<\s*/?\s*system\s*>"),
+       r"<</?sys>>|<\s{0,16}/?\s{0,16}system\s{0,16}>"),
     _r("override.from_now_on", "instruction_override", 0.45,
        r"\bfrom now on,? (?:you (?:are|will|must|shall|should)|ignore|always|never|only)\b"),
     _r("override.you_are_now", "instruction_override", 0.4,
        r"\byou are (?:now|no longer)\b(?! (?:ready|able|logged|connected|done|signed))"),
     _r("override.forget_everything", "instruction_override", 0.8,
-       r"(?:^|[.!?:]\s*|\n\s*)(?:now,? |please,? |just |so,? )?forget (?:everything|all|anything)"
-       r" (?:you|that|about|above|before|previous)"),
+       r"(?:^|[.!?:]\s{0,16}|\n\s{0,16})(?:now,? |please,? |just |so,? )?forget "
+       r"(?:everything|all|anything) (?:you|that|about|above|before|previous)"),
     _r("override.not_required", "instruction_override", 0.6,
        r"\b(?:first|previous|original|initial) instructions? (?:is|are) (?:not required|"
        r"no longer|cancel)"),
@@ -163,13 +171,15 @@ RULES: Tuple[Rule, ...] = (
        r"no sigas)\b[^.\n]{0,30}?\b(?:instrucciones|indicaciones|órdenes|reglas|"
        r"directrices)\b"),
     _r("override.fr", "instruction_override", 0.9,
-       r"\b(?:ignore[zs]?|oublie[zs]?|ne tiens pas compte d\S*|ne tenez pas compte d\S*|"
-       r"ne suis pas|fais abstraction d\S*)\s+(?:toutes?\s+)?(?:les|vos|tes|des|ces)\s+"
-       r"(?:\w+\s+)?(?:instructions|consignes|directives|règles)\b"),
+       r"\b(?:ignore[zs]?|oublie[zs]?|ne tiens pas compte d\S{0,30}|"
+       r"ne tenez pas compte d\S{0,30}|ne suis pas|fais abstraction d\S{0,30})\s{1,16}"
+       r"(?:toutes?\s{1,16})?(?:les|vos|tes|des|ces)\s{1,16}"
+       r"(?:\w{1,30}\s{1,16})?(?:instructions|consignes|directives|règles)\b"),
     _r("override.de", "instruction_override", 0.9,
-       r"\b(?:ignorier\w*|vergiss|vergessen sie|missachte\w*|übergehe\w*|befolge nicht)"
-       r"\b[^.\n]{0,40}?(?:anweisung\w*|befehl\w*|vorgaben|regeln|instruktion\w*|"
-       r"richtlinien|aufforderung\w*)"),
+       r"\b(?:ignorier\w{0,30}|vergiss|vergessen sie|missachte\w{0,30}|übergehe\w{0,30}|"
+       r"befolge nicht)"
+       r"\b[^.\n]{0,40}?(?:anweisung\w{0,30}|befehl\w{0,30}|vorgaben|regeln|instruktion\w{0,30}|"
+       r"richtlinien|aufforderung\w{0,30})"),
     _r("override.it", "instruction_override", 0.9,
        r"\b(?:ignora|ignorate|dimentica|dimenticate|trascura|non seguire)\b[^.\n]{0,30}?"
        r"\b(?:istruzioni|indicazioni|regole|direttive|comandi)\b"),
@@ -177,9 +187,10 @@ RULES: Tuple[Rule, ...] = (
        r"\b(?:ignore|ignora|esqueça|esqueca|desconsidere|despreze|não siga)\b[^.\n]{0,30}?"
        r"\b(?:instruções|instrucoes|orientações|regras|comandos|diretrizes)\b"),
     _r("override.ru", "instruction_override", 0.9,
-       r"(?:игнорируй\w*|игнорировать|проигнорируй\w*|забудь\w*|не обращай\w* внимани\w* на|"
-       r"отбрось\w*|не следуй\w*)[^.\n]{0,40}?(?:инструкци\w*|указани\w*|правил\w*|"
-       r"команд\w*|промпт\w*|директив\w*)"),
+       r"(?:игнорируй\w{0,30}|игнорировать|проигнорируй\w{0,30}|забудь\w{0,30}|"
+       r"не обращай\w{0,30} внимани\w{0,30} на|отбрось\w{0,30}|не следуй\w{0,30})[^.\n]{0,40}?"
+       r"(?:инструкци\w{0,30}|указани\w{0,30}|правил\w{0,30}|команд\w{0,30}|промпт\w{0,30}|"
+       r"директив\w{0,30})"),
     _r("override.zh", "instruction_override", 0.9,
        r"(?:忽略|无视|忽视|無視|不要理会|不要理會|忘记|忘記|忘掉|抛开|拋開|跳过)[^。\n]{0,16}?"
        r"(?:指令|指示|说明|說明|提示|规则|規則|命令|要求|设定|設定)"),
@@ -190,7 +201,7 @@ RULES: Tuple[Rule, ...] = (
        r"(?:지시|명령|지침|규칙|프롬프트)[^.\n]{0,10}?(?:무시|잊어)"),
     # --- jailbreak ---
     _r("jailbreak.dan", "jailbreak", 0.9,
-       r"\bdo anything now\b|\bdan mode\b|\bdan ?\d+(?:\.\d)?\b"),
+       r"\bdo anything now\b|\bdan mode\b|\bdan ?\d{1,4}(?:\.\d)?\b"),
     _r("jailbreak.dev_mode", "jailbreak", 0.85,
        r"\b(?:developer|dev|debug|maintenance|admin) mode (?:enabled|activated|output|response)|"
        r"\b(?:god|jailbreak|unrestricted|unfiltered|evil|chaos|dude|dan|uncensored) mode\b|"
@@ -272,28 +283,29 @@ RULES: Tuple[Rule, ...] = (
        r"(?:given|told|provided)|\b(?:initials?|first|starting) instructions\b"),
     # --- tool abuse ---
     _r("tool.shell_pipe", "tool_abuse", 0.75,
-       r"\b(?:curl|wget)\s+[^\n|;]{1,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|"
-       r"\brm\s+-rf\s+(?:/|~|\*|\$home)|\bchmod\s+\+x\s|\bnc\s+-e\b|"
-       r"powershell\s+-(?:enc|e|encodedcommand)\b|\bmkfifo\b|/dev/tcp/"),
+       r"\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b|"
+       r"\brm\s{1,40}-rf\s{1,40}(?:/|~|\*|\$home)|\bchmod\s{1,40}\+x\s|\bnc\s{1,40}-e\b|"
+       r"powershell\s{1,40}-(?:enc|e|encodedcommand)\b|\bmkfifo\b|/dev/tcp/"),
     _r("tool.secret_files", "tool_abuse", 0.75,
        r"(?:/etc/passwd|/etc/shadow|\.ssh/id_rsa|id_rsa\b|\.aws/credentials|\.env\b|"
        r"os\.environ|process\.env)[^\n]{0,200}?(?:requests\.(?:post|get)|fetch\(|curl|wget|"
        r"urllib|http[s]?://)"),
     _r("tool.exfil_code", "tool_abuse", 0.6,
-       r"requests\.(?:post|get|put)\(\s*[\"']https?://|urllib\.request\.urlopen\(|"
-       r"subprocess\.(?:call|run|popen|check_output)\(\s*\[\s*[\"'](?:wget|curl|nc|bash|sh)\b|"
-       r"exec\(\s*open\(|exec\(\s*requests\.get|eval\(\s*(?:requests|urllib|base64)"),
+       r"requests\.(?:post|get|put)\(\s{0,40}[\"']https?://|urllib\.request\.urlopen\(|"
+       r"subprocess\.(?:call|run|popen|check_output)\(\s{0,40}\[\s{0,40}[\"'](?:wget|curl|nc|bash|sh)\b|"
+       r"exec\(\s{0,40}open\(|exec\(\s{0,40}requests\.get|eval\(\s{0,40}(?:requests|urllib|base64)"),
     _r("tool.insert_code", "tool_abuse", 0.5,
        r"\b(?:following|this|below|these)\b (?:python |javascript |js |bash |shell )?(?:code|"
        r"snippet|code block|code snippet|code excerpt|script|lines of code|block of code)\b"
        r"[^\n]{0,80}?\b(?:your|the code you|the program you)\b[^\n]{0,20}?\b(?:code|solution|"
        r"implementation|codebase|program|answer|project|script|develop|response|output)"),
     _r("tool.destructive_code", "tool_abuse", 0.55,
-       r"\bdd if=/dev/(?:zero|random|urandom) of=/dev/|shutil\.rmtree\(\s*[\"']/|"
-       r"os\.remove\(\s*[\"']/etc|:\(\)\s*\{\s*:\|:&\s*\};:|mkfs\.\w+ /dev/|"
+       r"\bdd if=/dev/(?:zero|random|urandom) of=/dev/|shutil\.rmtree\(\s{0,16}[\"']/|"
+       r"os\.remove\(\s{0,16}[\"']/etc|:\(\)\s{0,16}\{\s{0,16}:\|:&\s{0,16}\};:|"
+       r"mkfs\.\w{1,30} /dev/|"
        r"format c:|del /[fsq] |/etc/shadow|keylogger|pynput\.keyboard"),
     _r("tool.call_tool", "tool_abuse", 0.55,
-       r"\b(?:call|invoke|use|trigger|execute|run)\b (?:the |your )?[`\"']?[\w.]+[`\"']? "
+       r"\b(?:call|invoke|use|trigger|execute|run)\b (?:the |your )?[`\"']?[\w.]{1,60}[`\"']? "
        r"(?:tool|function|plugin|api|action)\b[^.\n]{0,60}\b(?:with|to send|to delete|to "
        r"transfer|to forward|to email|to post|to upload|and send|to execute)\b"),
     _r("tool.send_data", "tool_abuse", 0.7,
@@ -301,8 +313,8 @@ RULES: Tuple[Rule, ...] = (
        r"mail)\b[^.\n]{0,50}?\b(?:all|every|the|user'?s?|their|my|your|his|her|these|this)\b"
        r"[^.\n]{0,30}?\b(?:conversation|chat(?: history)?|messages|emails?|inbox|files|"
        r"documents|credentials|passwords?|contacts|data|api keys?|tokens?|history|secrets?|"
-       r"personal information|credit card)\b[^.\n]{0,40}?\b(?:to|at)\b\s*"
-       r"(?:https?://|[\w.+-]+@[\w-]+\.|this (?:address|url|server|email))"),
+       r"personal information|credit card)\b[^.\n]{0,40}?\b(?:to|at)\b\s{0,16}"
+       r"(?:https?://|[\w.+-]{1,64}@[\w-]{1,63}\.|this (?:address|url|server|email))"),
     _r("tool.delete", "tool_abuse", 0.6,
        r"\b(?:delete|remove|wipe|erase|drop|destroy)\b (?:all |every |the )?(?:user'?s? )?"
        r"(?:files|emails|messages|records|database|tables?|repositor(?:y|ies)|accounts?|"
@@ -324,12 +336,13 @@ RULES: Tuple[Rule, ...] = (
        r",? (?:to|for) (?:the |any |all )?(?:ai|assistant|llm|language model|chatbot|"
        r"ai model|ai agent|agent|bot|summari[sz]er)s?\b"),
     _r("indirect.html_comment", "indirect_injection", 0.75,
-       r"<!--[^>]{0,400}?\b(?:ignore|instructions?|assistant|ai|system|you must|you should|"
+       r"<!--[^<>]{0,400}?\b(?:ignore|instructions?|assistant|ai|system|you must|you should|"
        r"do not|prompt|respond|reply|tell the user)\b"),
     _r("indirect.role_marker", "indirect_injection", 0.45,
        r"\[(?:system|admin|administrator|assistant|developer)(?: message| note| override|"
-       r" instruction)?\]|(?:^|\n)\s*#{0,3}\s*(?:system|admin)\s*(?:message|override|"
-       r"instruction)?\s*:"),
+       r" instruction)?\]|(?:^|\n)\s{0,16}#{0,3}\s{0,16}(?:system|admin)\s{0,16}"
+       r"(?:message|override|"
+       r"instruction)?\s{0,16}:"),
     _r("indirect.when_summarizing", "indirect_injection", 0.7,
        r"\b(?:when|if|while|once) (?:you|the ai|the assistant|the model|an ai) "
        r"(?:summari[sz]e|read|process|see|parse|analy[sz]e|encounter)s? (?:this|these|the)"),
@@ -352,16 +365,17 @@ RULES: Tuple[Rule, ...] = (
        r"\b(?:do not|don'?t|never) (?:tell|mention|reveal|inform|show|disclose)"
        r"(?: this| these instructions| it)? to (?:the )?user\b"),
     _r("indirect.text_transform", "indirect_injection", 0.5,
-       r"(?:^|[.!?:]\s*|\n\s*)(?:please |now |also )?(?:replace|substitute|swap|reverse|"
+       r"(?:^|[.!?:]\s{0,16}|\n\s{0,16})(?:please |now |also )?(?:replace|substitute|swap|reverse|"
        r"capitali[sz]e|group|combine|rearrange|jumble|shuffle|scramble|remove|insert|spell|"
        r"alternate|mix)\b[^.\n]{0,40}?\b(?:letters?|vowels?|consonants?|characters?|"
        r"every (?:other|second|third|fourth) (?:letter|word|character))\b"),
     # --- data exfiltration ---
     _r("exfil.md_image_query", "data_exfiltration", 0.6,
-       r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{1,300}\?[^)\s]{0,300}="),
+       r"!\[[^\]\n]{0,100}\]\(\s{0,16}https?://[^)\s?]{1,300}\?[^)\s]{0,300}="),
     _r("exfil.url_placeholder", "data_exfiltration", 0.8,
-       r"(?:!?\[[^\]\n]{0,100}\]\(|<img[^>]{0,100}src=[\"']?|https?://)[^)\s\"']{0,300}[?&]"
-       r"[\w-]{1,30}=(?:\{[^}\n]{1,60}\}|\[[^\]\n]{1,60}\]|<[^>\n]{1,60}>|\$\{?\w+|%s\b|"
+       r"(?:!?\[[^\]\n]{0,100}\]\(|<img[^>]{0,100}src=[\"']?|(?<![\w/:.-])https?://)"
+       r"[^()\[\]\s\"']{0,300}[?&]"
+       r"[\w-]{1,30}=(?:\{[^}\n]{1,60}\}|\[[^\]\n]{1,60}\]|<[^>\n]{1,60}>|\$\{?\w{1,30}|%s\b|"
        r"\.\.\.|data\b|secret|password|summary|conversation|history|chat|message)"),
     _r("exfil.append_to_url", "data_exfiltration", 0.85,
        r"\b(?:append|add|include|concatenate|encode|put|insert|attach|place|embed|substitute)"
@@ -374,7 +388,7 @@ RULES: Tuple[Rule, ...] = (
        r"(?:image|img|picture|link)\b[^.\n]{0,80}(?:https?://|!\[)"),
     _r("exfil.visit_url", "data_exfiltration", 0.55,
        r"\b(?:visit|open|fetch|load|request|navigate to|browse to|call|ping|access)\b "
-       r"(?:the )?(?:url|link|page|endpoint|site)?\s*https?://\S+[?&]\S*=[^\s&]*"
+       r"(?:the )?(?:url|link|page|endpoint|site)?\s{0,16}https?://[^\s?&]{1,300}[?&]\S{0,300}?=[^\s&=]{0,60}"
        r"(?:\{|\[|<|%s)"),
     # --- obfuscation (explicit encode/decode instructions) ---
     _r("obfuscation.decode_and_follow", "obfuscation", 0.75,

@@ -15,7 +15,9 @@ from typing import List, Optional, Tuple
 __all__ = ["find_suffix"]
 
 _WINDOW = 10
-_URLISH = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|[A-Za-z0-9+/=_-]{24,}")
+# URLs and base64 runs; e-mail addresses are found token by token (``_mask_urls``): the
+# pattern ``\S+@\S+\.\S+`` would be retried from every position of a long token.
+_URLISH = re.compile(r"(?:https?://|www\.)\S+|[A-Za-z0-9+/=_-]{24,}")
 _TOKEN = re.compile(r"\S+")
 _INNER_SYMBOL = re.compile(r"[\[\]{}()\\<>^~`\"*]")
 _CASE_ODD = re.compile(r"^[a-z]{2,}[A-Z]|[A-Z]{2}[a-z]{3}|[a-z][A-Z]{2,}[a-z]")
@@ -28,7 +30,7 @@ _CODE_MARK = re.compile(
     r"^\s{2,}\S|;\s*$|\b(?:def|return|import|class|function|const|let|var|elif|else|while|"
     r"print|public|private|static|void|self|this|null|None|True|False|lambda|async|await|"
     r"SELECT|FROM|WHERE)\b|==|!=|=>|:=|\+=|\w\s?=\s?[\w\"'\[{(]|\\(?:frac|sqrt|sum|int|begin|"
-    r"end|left|right|cdot|times|alpha|beta|mathbb|text)\b|</?\w+[^>]*>"
+    r"end|left|right|cdot|times|alpha|beta|mathbb|text)\b|</?[A-Za-z][^<>\n]{0,200}>"
 )
 
 
@@ -48,6 +50,21 @@ def _weird(tok: str) -> bool:
     if _CASE_ODD.search(core):
         return True
     return bool(_INNER_SYMBOL.search(core))
+
+
+def _mask_urls(line: str) -> str:
+    """``line`` with URLs, e-mail addresses and base64 runs overwritten by ``u``."""
+    line = _URLISH.sub(lambda m: "u" * len(m.group(0)), line)
+    if "@" not in line:
+        return line
+    return _TOKEN.sub(lambda m: _mask_address(m.group(0)), line)
+
+
+def _mask_address(tok: str) -> str:
+    at = tok.find("@", 1)
+    if at != -1 and "." in tok[at + 2 : -1]:
+        return "u" * len(tok)
+    return tok
 
 
 def _balance_error(text: str) -> int:
@@ -73,7 +90,7 @@ def find_suffix(text: str) -> Optional[Tuple[int, int, float]]:
             continue
         if len(_ODD_CHARS.findall(line)) < 2 or len(_CODE_MARK.findall(line)) >= 2:
             continue
-        cleaned = _URLISH.sub(lambda m: "u" * len(m.group(0)), line)
+        cleaned = _mask_urls(line)
         toks: List[Tuple[int, int, bool]] = [
             (m.start(), m.end(), _weird(m.group(0))) for m in _TOKEN.finditer(cleaned)
         ]
