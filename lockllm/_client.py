@@ -532,9 +532,7 @@ class AsyncLockLLM(_BaseClient[httpx.AsyncClient]):
                 async with self._http.stream("POST", self._url, **request) as response:
                     reader = call.receive(response.status_code, response.headers)
                     if reader.wants_more:
-                        async for chunk in response.aiter_bytes():
-                            if not reader.feed(chunk):
-                                break
+                        await _read_body(response, reader)
             except httpx.RequestError as exc:
                 outcome = call.on_transport_error(exc, kind=failure_kind(exc))
                 response = reader = None
@@ -608,6 +606,32 @@ class AsyncRawResponseScan:
 
 # anyio is imported inside these, not at the top: `import lockllm` stays light, and the
 # async client works under whichever event loop (asyncio or trio) runs it.
+
+
+async def _read_body(response: httpx.Response, reader: BodyReader) -> None:
+    """Feed ``reader`` the body; past the attempt's deadline an anyio cancel scope stops
+    the wait, so a server that stalls after its first chunk cannot hold the call."""
+    import anyio
+
+    chunks = response.aiter_bytes()
+    async for first in chunks:
+        if not reader.feed(first):
+            return
+        break
+    else:
+        return  # an empty body
+    left = reader.seconds_left()
+    if left is None or left <= 0:  # no deadline, or already past: the reader decides
+        async for chunk in chunks:
+            if not reader.feed(chunk):
+                return
+        return
+    with anyio.move_on_after(left) as scope:
+        async for chunk in chunks:
+            if not reader.feed(chunk):
+                return
+    if scope.cancelled_caught:
+        reader.expire()
 
 
 async def _async_sleep(seconds: float) -> None:

@@ -254,6 +254,15 @@ class BodyReader:
         """Whether the loop should read on (neither too large nor past the deadline)."""
         return self._stop is None
 
+    def seconds_left(self) -> Optional[float]:
+        """Seconds until the attempt's deadline (negative once past), ``None`` without one."""
+        return None if self._deadline is None else self._deadline - self._clock()
+
+    def expire(self) -> None:
+        """The loop stopped waiting because the deadline passed (an async cancel scope)."""
+        if self._stop is None:
+            self._stop = "timeout"
+
     def feed(self, chunk: bytes) -> bool:
         """Take one chunk; ``False`` means stop reading and call ``finish()``."""
         if self._stop is not None:

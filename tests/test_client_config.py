@@ -136,8 +136,9 @@ def test_owned_sync_client_closed_by_close_and_with(fast_ssl: None, api: Any) ->
     assert api.calls.call_count == 1
 
 
+@pytest.mark.anyio
 async def test_owned_async_client_closed_by_aclose_close_and_async_with(
-    fast_ssl: None, api: Any
+    anyio_backend: str, fast_ssl: None, api: Any
 ) -> None:
     api.post("/v1/scan").respond(200, json=scan_body())
     client = AsyncLockLLM(api_key=KEY, base_url=BASE)
@@ -175,7 +176,10 @@ def test_lent_clients_are_not_closed(fast_ssl: None, api: Any) -> None:
     http.close()
 
 
-async def test_lent_async_clients_are_not_closed(fast_ssl: None, api: Any) -> None:
+@pytest.mark.anyio
+async def test_lent_async_clients_are_not_closed(
+    anyio_backend: str, fast_ssl: None, api: Any
+) -> None:
     api.post("/v1/scan").respond(200, json=scan_body())
     http = httpx.AsyncClient()
     async with AsyncLockLLM(api_key=KEY, base_url=BASE, http_client=http) as client:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
 from typing import Any, Iterator, List
 
+import anyio
 import httpx
 import pytest
 from _scan_stub import BASE, KEY, Runner, error_body, scan_body
@@ -272,7 +272,8 @@ def test_fallback_keeps_the_call_request_id(runner: Runner, api: Any) -> None:
     assert not result.safe
 
 
-def test_async_fallback_runs_off_the_event_loop(api: Any, monkeypatch: Any) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_async_fallback_runs_off_the_event_loop(api: Any, monkeypatch: Any, backend: str) -> None:
     from lockllm.engine import LocalScanner
 
     threads: List[threading.Thread] = []
@@ -291,7 +292,7 @@ def test_async_fallback_runs_off_the_event_loop(api: Any, monkeypatch: Any) -> N
         ) as client:
             return await client.scan("hello")
 
-    result = asyncio.run(go())
+    result = anyio.run(go, backend=backend)
     assert result.source == "local"
     assert threads
     assert threads[0] is not threading.main_thread()

@@ -500,3 +500,80 @@ def test_setup_logging_adds_one_handler(monkeypatch: Any) -> None:
             if handler not in before:
                 logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+class SlowServer:
+    """Sends the headers after ``header_delay``, one body byte after ``first_delay``, then
+    one byte every ``gap`` seconds (a 200-byte body), until stopped."""
+
+    def __init__(self, header_delay: float, first_delay: float, gap: float) -> None:
+        self.delays = (header_delay, first_delay, gap)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.05)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn: socket.socket) -> None:
+        header_delay, first_delay, gap = self.delays
+        with conn:
+            try:
+                conn.recv(65536)
+                if self.stop.wait(header_delay):
+                    return
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n")
+                if self.stop.wait(first_delay):
+                    return
+                for _ in range(200):
+                    conn.sendall(b" ")
+                    if self.stop.wait(gap):
+                        return
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    ("delays", "timeout"),
+    [
+        ((0.0, 0.0, 30.0), httpx.Timeout(0.4, read=0.5)),  # stalls after the first byte
+        ((0.25, 0.25, 0.2), httpx.Timeout(0.3)),  # first byte already past the deadline
+    ],
+    ids=["stall", "late-first-byte"],
+)
+def test_a_slow_body_is_cut_at_the_attempt_deadline(
+    runner: Runner, delays: Any, timeout: Any
+) -> None:
+    import time
+
+    from lockllm import APITimeoutError
+
+    server = SlowServer(*delays)
+    try:
+        started = time.monotonic()
+        error = runner.error(
+            "x", client_kwargs={"base_url": server.url, "timeout": timeout, "max_retries": 0}
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert isinstance(error, APITimeoutError)
+    assert elapsed < 5.0  # the body alone would take 40 s or more

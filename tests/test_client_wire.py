@@ -139,7 +139,10 @@ def test_lent_sync_http_client_is_used_with_our_headers(api: Any) -> None:
     assert set(second.extensions["timeout"].values()) == {1.5}
 
 
-async def test_lent_async_http_client_is_used_with_our_headers(api: Any) -> None:
+@pytest.mark.anyio
+async def test_lent_async_http_client_is_used_with_our_headers(
+    anyio_backend: str, api: Any
+) -> None:
     from lockllm import AsyncLockLLM
 
     route = api.post("/v1/scan").respond(200, json=scan_body())
