@@ -68,7 +68,7 @@ from .._version import __version__
 from . import _errors
 from ._extract import Message as ScanMessage
 from ._extract import extract_messages, extract_model, is_prose
-from ._production import add_production
+from ._production import Production, add_production
 from ._settings import Settings, is_loopback
 from ._upstream import (
     UpstreamError,
@@ -116,6 +116,7 @@ class Gateway:
         self._digests = tuple(hashlib.sha256(k.encode("utf-8")).digest() for k in settings.api_keys)
         self._scanner: Any = None
         self.http: Optional[UpstreamPool] = None
+        self.production = Production(settings)  # rate limits, scan cache … (GATEWAY-PROD)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -197,12 +198,22 @@ class Gateway:
         return b"".join(chunks)
 
     async def scan_messages(self, messages: List[Dict[str, str]], sensitivity: str) -> Any:
+        return await self.production.scan(  # through the scan cache (GATEWAY-PROD)
+            ("messages", messages), sensitivity, lambda: self._scan_messages(messages, sensitivity)
+        )
+
+    async def _scan_messages(self, messages: List[Dict[str, str]], sensitivity: str) -> Any:
         size = sum(len(m["content"]) for m in messages)
         if size > THREAD_SCAN_CHARS:
             return await anyio.to_thread.run_sync(self.scanner.scan_messages, messages, sensitivity)
         return self.scanner.scan_messages(messages, sensitivity)
 
     async def scan_text(self, text: str, sensitivity: str) -> Any:
+        return await self.production.scan(  # through the scan cache (GATEWAY-PROD)
+            ("scan", text), sensitivity, lambda: self._scan_text(text, sensitivity)
+        )
+
+    async def _scan_text(self, text: str, sensitivity: str) -> Any:
         if len(text) > THREAD_SCAN_CHARS:
             return await anyio.to_thread.run_sync(self.scanner.scan, text, sensitivity)
         return self.scanner.scan(text, sensitivity)
@@ -701,6 +712,6 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         exception_handlers={404: gateway.not_found, 405: gateway.not_found},
     )
     app.state.gateway = gateway
-    add_production(app, settings)  # rate limits … (GATEWAY-PROD), inside the access log
+    add_production(app, gateway.production)  # GATEWAY-PROD's layer, inside the access log
     app.add_middleware(_AccessLog)
     return app

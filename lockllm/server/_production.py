@@ -1,5 +1,7 @@
 """The production layer of the gateway: an ASGI wrapper around the app that adds per-key
-rate limits (429 ``rate_limited`` with ``Retry-After``) and owns the shared Redis link.
+rate limits (429 ``rate_limited`` with ``Retry-After``) and the ``X-LockLLM-Cache`` header,
+plus :meth:`Production.scan`, the scan cache the app's handlers call; it owns the shared
+Redis link.
 
 It sits inside the access log (so refused requests are logged like any other) and
 outside the routes. Keys are recognised by their SHA-256 digest; a request whose key is
@@ -10,15 +12,17 @@ names a key in metrics and webhooks; the key itself never leaves this module.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import re
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _errors
+from ._cache import Compute, ScanCache
 from ._ratelimit import RateLimiter, retry_after_header
 from ._redis import RedisLink, optional_link
 from ._settings import Settings
@@ -30,6 +34,23 @@ logger = logging.getLogger("lockllm.server")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")  # the app's rule for X-Request-Id
 _LIMITED = ("/v1/scan", "/scan")
 _PROXY = "/v1/proxy/"
+
+
+_STATE: contextvars.ContextVar[Optional[Dict[str, Any]]] = contextvars.ContextVar(
+    "lockllm_request_state", default=None
+)
+"""``scope["lockllm"]`` of the request being handled (set by :class:`ProductionLayer`)."""
+
+
+def find_verdict(value: Any) -> Any:
+    """The scan verdict in a scan's value: the value itself, or the first in a tuple."""
+    if hasattr(value, "safe") and hasattr(value, "injection"):
+        return value
+    if isinstance(value, tuple):
+        for item in value:
+            if hasattr(item, "safe") and hasattr(item, "injection"):
+                return item
+    return None
 
 
 def key_id(key: str) -> str:
@@ -56,6 +77,9 @@ class Production:
         self.settings = settings
         self.redis: Optional[RedisLink] = optional_link(settings.redis_url, settings.redis_timeout)
         self.limiter = RateLimiter(settings.rate_limit, self.redis) if settings.rate_limit else None
+        self.cache = ScanCache(
+            settings.cache_ttl, settings.cache_size, settings.cache_secret, self.redis
+        )
         self._ids: Dict[bytes, str] = {
             hashlib.sha256(k.encode("utf-8", "surrogateescape")).digest(): key_id(k)
             for k in settings.api_keys
@@ -70,6 +94,26 @@ class Production:
             if found is not None:
                 return found
         return None
+
+    async def scan(
+        self,
+        payload: Any,
+        sensitivity: str,
+        compute: Compute,
+        options: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """``await compute()`` through the scan cache (``payload``: what is scanned).
+
+        The verdict found in the value is noted in the current request's state (for the
+        cache header, metrics and webhooks).
+        """
+        value, cached = await self.cache.scan(payload, sensitivity, compute, options)
+        state = _STATE.get()
+        if state is not None:
+            state["result"] = find_verdict(value)
+            state["cache"] = "hit" if cached else "miss"
+            state["sensitivity"] = sensitivity
+        return value
 
     async def aclose(self) -> None:
         if self.redis is not None:
@@ -106,6 +150,13 @@ class ProductionLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        token = _STATE.set(scope.setdefault("lockllm", {}))
+        try:
+            await self._http(scope, receive, send)
+        finally:
+            _STATE.reset(token)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         production = self.production
         limiter = production.limiter
         if limiter is not None and limited_route(scope["path"]):
@@ -115,7 +166,20 @@ class ProductionLayer:
                 if wait > 0:
                     await self._refuse(scope, send, wait)
                     return
-        await self.app(scope, receive, send)
+        if not production.cache.enabled:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cache_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                verdict = scope.get("lockllm", {}).get("cache")
+                if verdict is not None:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-lockllm-cache", verdict.encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cache_header)
 
     def _on_shutdown(self, receive: Receive) -> Receive:
         async def wrapped() -> Message:
@@ -150,9 +214,8 @@ class ProductionLayer:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def add_production(app: Any, settings: Settings) -> Production:
+def add_production(app: Any, production: Production) -> Production:
     """Wrap ``app`` (a Starlette app, before its access log is added) in the layer."""
-    production = Production(settings)
     app.add_middleware(ProductionLayer, production=production)
     app.state.production = production
     return production

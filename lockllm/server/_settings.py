@@ -47,6 +47,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 600.0
 
 DEFAULT_REDIS_TIMEOUT = 0.25
+DEFAULT_CACHE_TTL = 300.0
+DEFAULT_CACHE_SIZE = 10_000
 DEFAULT_WORKERS = 1
 DEFAULT_SCAN_TIMEOUT = 10.0
 DEFAULT_HEADER_TIMEOUT = 5.0
@@ -65,6 +67,9 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_RATE_LIMIT", "requests per key, e.g. 600/minute (config: rate_limit)"),
     ("LOCKLLM_SERVER_REDIS_URL", "share rate limits and cache: redis://host:6379/0 (redis_url)"),
     ("LOCKLLM_SERVER_REDIS_TIMEOUT", "Redis connect/read timeout, s (redis_timeout; 0.25)"),
+    ("LOCKLLM_SERVER_CACHE_TTL", "scan cache lifetime, s; 0 turns it off (cache_ttl; 300)"),
+    ("LOCKLLM_SERVER_CACHE_SIZE", "scan cache entries per process (cache_size; 10000)"),
+    ("LOCKLLM_SERVER_CACHE_SECRET", "HMAC secret of cache keys; share it to share the cache"),
     ("LOCKLLM_SERVER_MAX_BODY_BYTES", "request body limit (config: max_body_bytes; 4 MiB)"),
     ("LOCKLLM_SERVER_CONNECT_TIMEOUT", "upstream connect timeout, s (connect_timeout; 10)"),
     ("LOCKLLM_SERVER_READ_TIMEOUT", "upstream read timeout, s (config: read_timeout; 600)"),
@@ -153,6 +158,9 @@ class Settings:
     rate_limit: Optional[Rate] = None
     redis_url: Optional[str] = field(default=None, repr=False)
     redis_timeout: float = DEFAULT_REDIS_TIMEOUT
+    cache_ttl: float = DEFAULT_CACHE_TTL
+    cache_size: int = DEFAULT_CACHE_SIZE
+    cache_secret: Optional[str] = field(default=None, repr=False)
     # Hardening (issue 10): scan budget and pool, connection limits, block and document policy.
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT
     scan_workers: Optional[int] = None  # None: one per CPU
@@ -168,7 +176,7 @@ class Settings:
             f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
             f"workers={self.workers!r}, log_format={self.log_format!r}, "
             f"rate_limit={str(self.rate_limit) if self.rate_limit else None!r}, "
-            f"redis={'set' if self.redis_url else 'unset'})"
+            f"redis={'set' if self.redis_url else 'unset'}, cache_ttl={self.cache_ttl!r})"
         )
 
     @classmethod
@@ -226,6 +234,10 @@ class Settings:
             raise ConfigurationError(f"log_format must be text or json; got {self.log_format!r}")
         if self.rate_limit is not None and not isinstance(self.rate_limit, Rate):
             raise ConfigurationError("rate_limit must be a Rate (use parse_rate('600/minute'))")
+        if self.cache_ttl < 0 or self.cache_size < 0:
+            raise ConfigurationError("cache_ttl and cache_size must be 0 (off) or more")
+        if self.cache_secret is not None and len(self.cache_secret) < 16:
+            raise ConfigurationError("cache_secret must be at least 16 characters")
         if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigurationError(
                 "redis_url must start with redis://, rediss:// or unix:// "
@@ -290,7 +302,10 @@ _NUMBERS = {
     "header_timeout": float,
     "max_connections": int,
     "redis_timeout": float,
+    "cache_ttl": float,
+    "cache_size": int,
 }
+_ZERO_OK = frozenset({"port", "cache_ttl", "cache_size"})
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _FLAGS = ("enforce_block", "forward_unscannable")
 
@@ -305,7 +320,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
         raise ConfigurationError(f"{where}: {name} must be a number; got {value!r}")
     if kind is int and value != int(value):
         raise ConfigurationError(f"{where}: {name} must be a whole number; got {value!r}")
-    if not math.isfinite(value) or (value <= 0 and name != "port"):
+    if not math.isfinite(value) or value < 0 or (value == 0 and name not in _ZERO_OK):
         raise ConfigurationError(f"{where}: {name} must be positive; got {value!r}")
     return kind(value)
 
@@ -313,6 +328,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
+    known |= {"cache_secret"}
     known |= set(_NUMBERS) | set(_FLAGS)
     unknown = set(data) - known
     if unknown:
@@ -326,7 +342,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
             if not isinstance(data[name], bool):
                 raise ConfigurationError(f"{where}: {name} must be true or false")
             values[name] = data[name]
-    for name in ("host", "sensitivity", "log_format", "redis_url"):
+    for name in ("host", "sensitivity", "log_format", "redis_url", "cache_secret"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
@@ -356,7 +372,7 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
             if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
                 raise ConfigurationError(f"LOCKLLM_SERVER_{name.upper()} must be true or false")
             values[name] = raw in ("true", "1", "yes", "on")
-    for name in ("host", "log_format", "redis_url"):
+    for name in ("host", "log_format", "redis_url", "cache_secret"):
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = raw.lower() if name == "log_format" else raw
