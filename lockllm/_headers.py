@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import email.utils
-import math
 import time
 from typing import Mapping, Optional
+
+from ._parse import as_float
 
 
 def retry_after_seconds(
@@ -17,13 +18,13 @@ def retry_after_seconds(
     seconds or an HTTP date. A date in the past, or a negative number, means "now" (0).
     Unparseable values read as ``None``. ``headers`` must be case-insensitive.
     """
-    millis = _number(headers.get("retry-after-ms"))
+    millis = as_float(headers.get("retry-after-ms"), text=True)
     if millis is not None:
         return max(millis / 1000.0, 0.0)
     raw = headers.get("retry-after")
     if raw is None:
         return None
-    seconds = _number(raw)
+    seconds = as_float(raw, text=True)
     if seconds is not None:
         return max(seconds, 0.0)
     try:
@@ -32,13 +33,3 @@ def retry_after_seconds(
         return None
     current = time.time() if now is None else now
     return max(moment.timestamp() - current, 0.0)
-
-
-def _number(raw: Optional[str]) -> Optional[float]:
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None

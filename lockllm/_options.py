@@ -1,6 +1,7 @@
 """Validation of scan and proxy options, and their ``X-LockLLM-*`` request headers.
 
-One table describes every option: its header and the values it accepts. ``scan()`` and the
+The options, their headers and the values they accept are rows of
+``_vocabulary.OPTIONS``; this module turns each row into a check. ``scan()`` and the
 wrappers' ``proxy_options=`` both go through :func:`option_headers`, so a bad value is
 refused the same way everywhere, before anything is sent.
 """
@@ -11,13 +12,10 @@ import math
 import re
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, cast
 
+from ._vocabulary import COMPRESSION_RATE_RANGE, MAX_CACHE_TTL, OPTIONS, SENSITIVITIES, Option
 from .errors import InvalidRequestError
 from .types import Sensitivity
 
-SENSITIVITIES: Tuple[str, ...] = ("low", "medium", "high")
-_ACTIONS = ("block", "allow_with_warning")
-MAX_CACHE_TTL = 86400
-COMPRESSION_RATE_RANGE = (0.3, 0.7)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
@@ -61,27 +59,22 @@ def _cache_ttl(name: str, value: Any) -> str:
 
 _Rule = Tuple[str, Callable[[str, Any], str]]
 _check_sensitivity = _choice(*SENSITIVITIES)
-
-SCAN_OPTIONS: Mapping[str, _Rule] = {
-    "scan_mode": ("X-LockLLM-Scan-Mode", _choice("normal", "policy_only", "combined")),
-    "scan_action": ("X-LockLLM-Scan-Action", _choice(*_ACTIONS)),
-    "policy_action": ("X-LockLLM-Policy-Action", _choice(*_ACTIONS)),
-    "abuse_action": ("X-LockLLM-Abuse-Action", _choice(*_ACTIONS)),
-    "pii_action": ("X-LockLLM-PII-Action", _choice("strip", "block", "allow_with_warning")),
-    "compression": ("X-LockLLM-Compression", _choice("toon", "compact", "combined")),
-    "compression_rate": ("X-LockLLM-Compression-Rate", _compression_rate),
-    "chunk": ("X-LockLLM-Chunk", _boolean),
+_CHECKS: Mapping[str, Callable[[Option], Callable[[str, Any], str]]] = {
+    "choice": lambda option: _choice(*option.choices),
+    "bool": lambda option: _boolean,
+    "rate": lambda option: _compression_rate,
+    "ttl": lambda option: _cache_ttl,
 }
-"""Options ``scan()`` accepts as keyword arguments, beyond ``sensitivity``."""
 
 PROXY_OPTIONS: Mapping[str, _Rule] = {
-    **SCAN_OPTIONS,
-    "sensitivity": ("X-LockLLM-Sensitivity", _check_sensitivity),
-    "route_action": ("X-LockLLM-Route-Action", _choice("disabled", "auto", "custom")),
-    "cache_response": ("X-LockLLM-Cache-Response", _boolean),
-    "cache_ttl": ("X-LockLLM-Cache-TTL", _cache_ttl),
+    option.name: (option.header, _CHECKS[option.kind](option)) for option in OPTIONS
 }
 """Options the wrappers accept in ``proxy_options=``."""
+
+SCAN_OPTIONS: Mapping[str, _Rule] = {
+    option.name: PROXY_OPTIONS[option.name] for option in OPTIONS if option.scan
+}
+"""Options ``scan()`` accepts as keyword arguments, beyond ``sensitivity``."""
 
 
 def check_sensitivity(value: Any) -> Sensitivity:

@@ -11,12 +11,13 @@ import json
 import math
 from typing import TYPE_CHECKING, Any, List, Literal, Mapping, Optional
 
+from ._vocabulary import SENSITIVITIES
 from .types import Debug, ScanResponse, ScanResult, Sensitivity, Usage
 
 if TYPE_CHECKING:
     from . import _details as details
 
-SENSITIVITY_VALUES = ("low", "medium", "high")
+SENSITIVITY_VALUES = SENSITIVITIES
 
 
 def load_json(content: bytes) -> Any:
@@ -32,13 +33,19 @@ def as_str(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
-def as_float(value: Any) -> Optional[float]:
-    """A finite number (bools excluded), else ``None``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def as_float(value: Any, *, text: bool = False) -> Optional[float]:
+    """A finite number (bools excluded), else ``None``: the one lenient number reader.
+
+    With ``text=True`` a string is read too (``" 2.5 "``), as header values are.
+    """
+    if isinstance(value, str):
+        if not text:
+            return None
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
         number = float(value)
-    except OverflowError:  # an integer too large for a float
+    except (OverflowError, ValueError):  # an integer too large for a float; not a number
         return None
     return number if math.isfinite(number) else None
 

@@ -30,6 +30,7 @@ from ._headers import retry_after_seconds
 from ._options import SCAN_OPTIONS, check_header, check_sensitivity, option_headers
 from ._parse import as_str, load_json, parse_scan_response
 from ._version import __version__
+from ._vocabulary import FALLBACK_STATUSES, RETRYABLE_STATUSES, SCAN_PATH
 from .errors import (
     APIError,
     APITimeoutError,
@@ -49,6 +50,9 @@ logger = logging.getLogger("lockllm")
 logger.addHandler(logging.NullHandler())  # a library leaves output to the application
 
 __all__ = [
+    "FALLBACK_STATUSES",
+    "RETRYABLE_STATUSES",
+    "SCAN_PATH",
     "BodyReader",
     "Done",
     "Failed",
@@ -64,9 +68,6 @@ MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 60.0
 """A ``Retry-After`` longer than this is cut to it, so one call never sleeps for hours."""
 _UTF8_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
-SCAN_PATH = "/v1/scan"
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-FALLBACK_STATUSES = frozenset({500, 502, 503, 504})
 
 TransportFailure = Literal["timeout", "connection", "unsendable"]
 """How an attempt failed without a response: it timed out, the connection failed (refused,

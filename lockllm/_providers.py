@@ -1,41 +1,19 @@
-"""The 17 providers behind the LockLLM proxy, and their proxy URLs."""
+"""The 17 providers behind the LockLLM proxy (rows of ``_vocabulary.PROVIDERS``), and their
+proxy URLs."""
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 from ._config import resolve_base_url
+from ._vocabulary import PROVIDERS as VOCABULARY_PROVIDERS
+from ._vocabulary import ProviderSpec
 from .errors import ConfigurationError
-from .types import ProviderName
 
+Provider = ProviderSpec
+"""One row of the provider table: ``name``, ``family``, ``title``, ``upstream``, ``auth``."""
 
-class Provider(NamedTuple):
-    """One row of the provider table."""
-
-    name: ProviderName  # the proxy path segment
-    family: str  # which SDK talks to it: "openai" (OpenAI-compatible) or "anthropic"
-    title: str
-
-
-PROVIDERS: Tuple[Provider, ...] = (
-    Provider("openai", "openai", "OpenAI"),
-    Provider("anthropic", "anthropic", "Anthropic"),
-    Provider("gemini", "openai", "Google Gemini"),
-    Provider("cohere", "openai", "Cohere"),
-    Provider("openrouter", "openai", "OpenRouter"),
-    Provider("perplexity", "openai", "Perplexity"),
-    Provider("mistral", "openai", "Mistral AI"),
-    Provider("groq", "openai", "Groq"),
-    Provider("deepseek", "openai", "DeepSeek"),
-    Provider("together", "openai", "Together AI"),
-    Provider("xai", "openai", "xAI"),
-    Provider("fireworks", "openai", "Fireworks AI"),
-    Provider("anyscale", "openai", "Anyscale"),
-    Provider("huggingface", "openai", "Hugging Face"),
-    Provider("azure", "openai", "Azure OpenAI"),
-    Provider("bedrock", "openai", "AWS Bedrock"),
-    Provider("vertex-ai", "openai", "Google Vertex AI"),
-)
+PROVIDERS: Tuple[Provider, ...] = VOCABULARY_PROVIDERS
 PROVIDERS_BY_NAME: Mapping[str, Provider] = {p.name: p for p in PROVIDERS}
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
+
+from ._parse import as_float
 
 __all__ = [
     "ProxyAbuse",
@@ -312,13 +313,7 @@ def _bool(value: Optional[str]) -> Optional[bool]:
 
 
 def _float(value: Optional[str]) -> Optional[float]:
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return as_float(value, text=True)
 
 
 def _int(value: Optional[str]) -> Optional[int]:

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 from ._batch import SEGMENT_CHARS, EngineSpec, Progress, Runner, Source, expand, one_by_one
 from ._config import API_KEY_ENV
 from ._version import __version__
+from ._vocabulary import DEFAULT_SENSITIVITY, SENSITIVITIES
 from .errors import LockLLMError
 from .types import ScanResponse
 
@@ -68,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="scan with N local-engine worker processes (0: one per CPU; default 1)",
     )
-    scan.add_argument("-s", "--sensitivity", choices=("low", "medium", "high"), default="medium")
+    scan.add_argument(
+        "-s",
+        "--sensitivity",
+        choices=SENSITIVITIES,
+        default=DEFAULT_SENSITIVITY,
+        help=f"detection threshold (default {DEFAULT_SENSITIVITY})",
+    )
     scan.add_argument("--json", action="store_true", help="one JSON object per input")
     scan.add_argument("--local", action="store_true", help="always use the local engine")
 

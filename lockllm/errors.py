@@ -29,7 +29,7 @@ key is masked (``***``) in all of them, should the server echo it back: in ``mes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 from ._headers import retry_after_seconds
 from ._parse import (
@@ -42,6 +42,7 @@ from ._parse import (
     parse_policy_violations,
     parse_scan_result,
 )
+from ._vocabulary import ERRORS
 from .types import ScanResult
 
 if TYPE_CHECKING:
@@ -290,24 +291,6 @@ class APITimeoutError(NetworkError):
     default_type = "timeout_error"
 
 
-_BALANCE_CODES = frozenset(
-    {
-        "insufficient_credits",
-        "no_balance",
-        "insufficient_routing_credits",
-        "balance_check_failed",
-        "credits_unavailable",
-    }
-)
-_CONFIG_CODES = frozenset({"no_upstream_key", "no_byok_key", "invalid_provider_for_credits_mode"})
-_STATUS_FALLBACK: Mapping[int, type[LockLLMError]] = {
-    401: AuthenticationError,
-    402: InsufficientCreditsError,
-    429: RateLimitError,
-    502: UpstreamError,
-}
-
-
 def body_excerpt(content: bytes, secret: Optional[str] = None) -> str:
     """A short, printable excerpt of a response body, with ``secret`` masked.
 
@@ -407,32 +390,25 @@ def _from_error_object(
     return (kind or _STATUS_FALLBACK.get(status, APIError))(message, **common)
 
 
-_KIND_BY_CODE: Mapping[Optional[str], type[LockLLMError]] = {
-    "prompt_injection_detected": PromptInjectionError,
-    "policy_violation": PolicyViolationError,
-    "abuse_detected": AbuseDetectedError,
-    "pii_detected": PIIDetectedError,
-    **dict.fromkeys(_BALANCE_CODES, InsufficientCreditsError),
-    "unauthorized": AuthenticationError,
-    "rate_limited": RateLimitError,
-    "provider_error": UpstreamError,
-    **dict.fromkeys(_CONFIG_CODES, ConfigurationError),
-}
-_KIND_BY_TYPE: Mapping[Optional[str], type[LockLLMError]] = {
-    "lockllm_security_error": PromptInjectionError,
-    "policy_violation": PolicyViolationError,
-    "lockllm_policy_error": PolicyViolationError,
-    "abuse_detected": AbuseDetectedError,
-    "lockllm_abuse_error": AbuseDetectedError,
-    "pii_detected": PIIDetectedError,
-    "lockllm_pii_error": PIIDetectedError,
-    "lockllm_balance_error": InsufficientCreditsError,
-    "authentication_error": AuthenticationError,
-    "rate_limit_error": RateLimitError,
-    "upstream_error": UpstreamError,
-    "configuration_error": ConfigurationError,
-    "lockllm_config_error": ConfigurationError,
-}
+def _classes() -> Tuple[
+    Mapping[Optional[str], type[LockLLMError]],
+    Mapping[Optional[str], type[LockLLMError]],
+    Mapping[int, type[LockLLMError]],
+]:
+    """The class for each code, each type and each bare status, from the error table."""
+    by_code: Dict[Optional[str], type[LockLLMError]] = {}
+    by_type: Dict[Optional[str], type[LockLLMError]] = {}
+    by_status: Dict[int, type[LockLLMError]] = {}
+    for kind in ERRORS:
+        cls = globals()[kind.class_name]
+        by_code.update(dict.fromkeys(kind.codes, cls))
+        by_type.update(dict.fromkeys((kind.type, *kind.aliases), cls))
+        if kind.by_status and kind.status is not None:
+            by_status[kind.status] = cls
+    return by_code, by_type, by_status
+
+
+_KIND_BY_CODE, _KIND_BY_TYPE, _STATUS_FALLBACK = _classes()
 
 
 def _with_retry_after(error: LockLLMError, headers: Mapping[str, str]) -> LockLLMError:

@@ -41,6 +41,7 @@ import functools
 import json
 from typing import Any, Dict, Mapping, Optional, Tuple, TypeVar
 
+from .._vocabulary import LOCKLLM_ERROR_MARKERS
 from ..errors import LockLLMError, error_from_response
 
 __all__ = [
@@ -57,35 +58,9 @@ _T = TypeVar("_T")
 
 MASK = "***"
 
-# Error types and codes only LockLLM uses. Generic ones that providers share
-# ("authentication_error", "rate_limit_error" are Anthropic's too) are left out.
-_LOCKLLM_MARKERS = frozenset(
-    {
-        "lockllm_security_error",
-        "prompt_injection_detected",
-        "unauthorized",
-        "rate_limited",
-        "upstream_error",
-        "provider_error",
-        "configuration_error",
-        "lockllm_config_error",
-        "no_upstream_key",
-        "no_byok_key",
-        "invalid_provider_for_credits_mode",
-        "policy_violation",
-        "lockllm_policy_error",
-        "abuse_detected",
-        "lockllm_abuse_error",
-        "pii_detected",
-        "lockllm_pii_error",
-        "lockllm_balance_error",
-        "insufficient_credits",
-        "no_balance",
-        "insufficient_routing_credits",
-        "balance_check_failed",
-        "credits_unavailable",
-    }
-)
+# Error types and codes only LockLLM uses (the error table's, less the generic types
+# providers share: "authentication_error", "rate_limit_error" are Anthropic's too).
+_LOCKLLM_MARKERS = LOCKLLM_ERROR_MARKERS
 
 
 def is_lockllm_body(content: bytes, headers: Mapping[str, str]) -> bool:
