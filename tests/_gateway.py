@@ -85,12 +85,17 @@ def running_gateway(
     upstreams: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None,
     *,
     settings: Optional[Settings] = None,
+    scan_factory: Optional[str] = None,
     **overrides: Any,
 ) -> Iterator[Gateway]:
-    """Start the gateway on 127.0.0.1 (ephemeral port) and yield a handle to it."""
+    """Start the gateway on 127.0.0.1 (ephemeral port) and yield a handle to it.
+
+    ``scan_factory`` (``"module:function"``) replaces the engine of the scan workers."""
     if settings is None:
         settings = gateway_settings(upstreams, **overrides)
     app = create_app(settings)
+    if scan_factory is not None:
+        app.state.gateway.scan_factory = scan_factory
     options = uvicorn_options(settings, "warning")
     for name in ("host", "port"):
         options.pop(name)

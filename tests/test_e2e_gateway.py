@@ -696,7 +696,8 @@ def test_plain_paths_still_forwarded_raw(stub: UpstreamStub, gateway: Gateway) -
             "/v1/proxy/openai/chat/completions",
             json.dumps(_chat(SAFE, model="a\r\nx-evil: 1\u0000\u00e9")).encode(),
         ),
-        ("/v1/proxy/openai/models/a%00b%09x%7Fc%C3%A9", b""),
+        # (control characters in a path are refused outright since issue 10)
+        ("/v1/proxy/openai/models/a%22b%20x%C3%A9", b""),
     ],
 )
 def test_unsafe_model_name_cannot_break_the_response(

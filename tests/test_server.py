@@ -162,7 +162,8 @@ def test_generated_key() -> None:
 
 
 def _texts(body: Any) -> List[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in extract_messages(body)]
+    """The pieces found (joined turns, keys and short values are tested elsewhere)."""
+    return [(m["role"], m["content"]) for m in extract_messages(body) if "kind" not in m]
 
 
 def test_extract_openai_shapes() -> None:
@@ -228,8 +229,10 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
         ("user", "now"),
         ("user", "q"),
         ("user", "t1"),
-        ("user", "x"),  # a stray history string: caught by the full walk
     ]
+    # A stray history string is caught by the full walk, with the other short values.
+    values = [m for m in extract_messages(cohere_v1) if m.get("kind") == "values"]
+    assert "x" in values[0]["content"].split("\n")
     gemini = {
         "systemInstruction": {"parts": [{"text": "gsys"}]},
         "system_instruction": "flat",
@@ -248,7 +251,8 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
     for _ in range(40):
         deep = {"type": "tool_result", "content": [deep]}
     # Beyond the targeted pass's depth, the full walk still finds it.
-    assert _texts({"messages": [{"role": "user", "content": [deep]}]}) == [("user", "bottom")]
+    found = extract_messages({"messages": [{"role": "user", "content": [deep]}]})
+    assert [m["content"].split("\n")[0] for m in found if m.get("kind") == "values"] == ["bottom"]
 
 
 def test_extract_anthropic_blocks_exactly() -> None:
@@ -266,7 +270,10 @@ def test_extract_anthropic_blocks_exactly() -> None:
         ]
     }
     # Tool-call arguments sent back as history are client-controlled text too.
-    assert _texts(body) == [("tool", "res"), ("document", "doc"), ("user", "ignored")]
+    assert _texts(body) == [("tool", "res"), ("document", "doc")]
+    # Short leftovers (tool-call arguments here) are scanned together, one per line.
+    values = [m["content"] for m in extract_messages(body) if m.get("kind") == "values"]
+    assert "ignored" in values[0].split("\n")
 
 
 def test_extract_model() -> None:
@@ -495,12 +502,14 @@ async def test_unscanned_requests_and_azure_key(make_app: Any) -> None:
     assert listing.headers["x-lockllm-safe"] == "true"
     upload = await client.post(
         "/v1/proxy/openai/audio/transcriptions",
-        files={"file": ("a.wav", b"RIFF....")},
+        files={"file": ("a.wav", b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00")},
         headers=AUTH,
     )
-    assert upload.headers["x-lockllm-scanned"] == "false"
-    nothing = await client.post("/v1/proxy/openai", json={"model": "m"}, headers=AUTH)
-    assert nothing.headers["x-lockllm-scanned"] == "false"
+    # Since issue 10 the field and file names are scanned (the audio itself is media), as
+    # are the keys and values of any JSON body.
+    assert upload.headers["x-lockllm-scanned"] == "true"
+    model_only = await client.post("/v1/proxy/openai", json={"model": "m"}, headers=AUTH)
+    assert model_only.headers["x-lockllm-scanned"] == "true"
     sent = b"".join(backend.sent)
     assert b"api-key: az-up" in sent
     assert b"GET /openai/v1/models HTTP/1.1" in sent
@@ -561,10 +570,7 @@ async def test_proxy_refusals(make_app: Any) -> None:
     assert unauthorized.status_code == 401
 
 
-async def test_warning_headers_and_large_input_in_thread(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(app_module, "THREAD_SCAN_CHARS", 10)
+async def test_warning_headers(make_app: Any) -> None:
     client = make_app(_Recorder(_ok()))
     response = await client.post(
         "/v1/proxy/openai/chat/completions",

@@ -54,7 +54,7 @@ import re
 import time
 import uuid
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 import httpcore
@@ -66,9 +66,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
 from . import _errors
-from ._extract import Message as ScanMessage
-from ._extract import extract_messages, extract_model, is_prose
+from ._extract import extract_model
+from ._inspect import Refusal, parse_json
+from ._limits import STATE_KEY as LIMITS_KEY
+from ._limits import install_repeat_filter
+from ._mask import MaskedResponse
+from ._paths import check_proxy_path, log_safe
 from ._production import Production, add_production
+from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
 from ._settings import Settings, is_loopback
 from ._upstream import (
     UpstreamError,
@@ -85,18 +90,13 @@ logger = logging.getLogger("lockllm.server")
 
 SENSITIVITIES = ("low", "medium", "high")
 ACTIONS = ("block", "allow_with_warning")
-THREAD_SCAN_CHARS = 64 * 1024
-"""Inputs longer than this are scanned in a worker thread, so the event loop keeps serving."""
 DRAIN_LIMIT = 64 * 1024 * 1024
 """How much of an oversized body is read and discarded so the client can see the 413."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _JSON = [(b"content-type", b"application/json")]
-_UNSCANNED_TYPES = ("application/octet-stream", "audio/", "image/", "video/")
-_PROXY_PREFIX = b"/v1/proxy/"
 _HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
 MAX_HEADER_TEXT = 256
-_PARAM = re.compile(r';\s*([\w*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
 class _Problem(Exception):
@@ -114,19 +114,47 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._digests = tuple(hashlib.sha256(k.encode("utf-8")).digest() for k in settings.api_keys)
-        self._scanner: Any = None
         self.http: Optional[UpstreamPool] = None
         self.production = Production(settings)  # rate limits, scan cache … (GATEWAY-PROD)
+        self.scans: Optional[ScanPool] = None
+        self.scan_factory = DEFAULT_FACTORY
+        """``module:function`` building each scan worker's engine (tests plant slow ones)."""
 
     # -- pieces ---------------------------------------------------------------------------
 
-    @property
-    def scanner(self) -> Any:
-        if self._scanner is None:
-            from ..engine import LocalScanner
+    def pool(self) -> ScanPool:
+        if self.scans is None:  # started by the lifespan, or on first use without one
+            workers = self.settings.scan_workers or default_workers()
+            self.scans = ScanPool(workers, self.scan_factory)
+        return self.scans
 
-            self._scanner = LocalScanner()
-        return self._scanner
+    async def run_scan(self, method: str, argument: Any, sensitivity: str, request_id: str) -> Any:
+        """A scan in a worker process within the request's budget; 503 past it."""
+        try:
+            return await self.production.scan(  # through the scan cache (GATEWAY-PROD)
+                (method, argument),
+                sensitivity,
+                lambda: self.pool().run(method, argument, sensitivity, self.settings.scan_timeout),
+            )
+        except ScanTimeout:
+            raise _Problem(
+                503,
+                _errors.scan_unavailable(
+                    f"The scan did not finish within the gateway's budget of "
+                    f"{self.settings.scan_timeout:g} s; the request was not forwarded",
+                    "scan_timeout",
+                    request_id,
+                ),
+            ) from None
+        except ScanFailed as exc:
+            raise _Problem(
+                503,
+                _errors.scan_unavailable(
+                    f"The scan failed ({exc}); the request was not forwarded",
+                    "scan_failed",
+                    request_id,
+                ),
+            ) from None
 
     def client(self) -> UpstreamPool:
         if self.http is None:  # lifespan not run (e.g. a server without lifespan support)
@@ -163,16 +191,8 @@ class Gateway:
 
     def authorized(self, request: Request) -> bool:
         """True if the request carries one of the configured keys (constant-time compare)."""
-        presented: List[str] = []
-        auth = request.headers.get("authorization")
-        if auth and auth[:7].lower() == "bearer ":
-            presented.append(auth[7:].strip())
-        for name in ("x-api-key", "api-key"):
-            value = request.headers.get(name)
-            if value:
-                presented.append(value.strip())
         found = False
-        for candidate in presented:
+        for candidate in _presented(request, 0):
             digest = hashlib.sha256(candidate.encode("utf-8", "surrogateescape")).digest()
             for known in self._digests:  # every key, every time: no early exit
                 found |= hmac.compare_digest(digest, known)
@@ -197,27 +217,6 @@ class Gateway:
             raise _Problem(413, _errors.too_large(limit, request_id))
         return b"".join(chunks)
 
-    async def scan_messages(self, messages: List[Dict[str, str]], sensitivity: str) -> Any:
-        return await self.production.scan(  # through the scan cache (GATEWAY-PROD)
-            ("messages", messages), sensitivity, lambda: self._scan_messages(messages, sensitivity)
-        )
-
-    async def _scan_messages(self, messages: List[Dict[str, str]], sensitivity: str) -> Any:
-        size = sum(len(m["content"]) for m in messages)
-        if size > THREAD_SCAN_CHARS:
-            return await anyio.to_thread.run_sync(self.scanner.scan_messages, messages, sensitivity)
-        return self.scanner.scan_messages(messages, sensitivity)
-
-    async def scan_text(self, text: str, sensitivity: str) -> Any:
-        return await self.production.scan(  # through the scan cache (GATEWAY-PROD)
-            ("scan", text), sensitivity, lambda: self._scan_text(text, sensitivity)
-        )
-
-    async def _scan_text(self, text: str, sensitivity: str) -> Any:
-        if len(text) > THREAD_SCAN_CHARS:
-            return await anyio.to_thread.run_sync(self.scanner.scan, text, sensitivity)
-        return self.scanner.scan(text, sensitivity)
-
     # -- endpoints ------------------------------------------------------------------------
 
     async def scan(self, request: Request) -> Response:
@@ -240,7 +239,7 @@ class Gateway:
                 )
             sensitivity = self._sensitivity(request, body.get("sensitivity"), request_id)
             action = _action(request, request_id)
-            result = await self.scan_text(text, sensitivity)
+            result = await self.run_scan("scan", text, sensitivity, request_id)
         except _Problem as problem:
             return _json(problem.status, problem.payload, request_id)
         _note(request, result.safe)
@@ -284,13 +283,26 @@ class Gateway:
                 )
             sensitivity = self._sensitivity(request, None, request_id)
             action = _action(request, request_id)
+            if self.settings.enforce_block:
+                action = "block"  # the operator's choice: no client header can downgrade it
             body = await self.read_body(request, request_id)
-            parsed, messages = _scannable(request, body, request_id)
-            result = await self.scan_messages(messages, sensitivity) if messages else None
+            result, model = None, None
+            if body.strip():
+                call = {
+                    "body": body,
+                    "ctype": _check_body_headers(request, request_id),
+                    "forward_unscannable": self.settings.forward_unscannable,
+                }
+                outcome = await self.run_scan("inspect", call, sensitivity, request_id)
+                if outcome[0] == "problem":
+                    _, status, code, message = outcome
+                    raise _Problem(status, _errors.invalid_request(message, request_id, code))
+                _, result, model, _media = outcome
         except _Problem as problem:
             return _json(problem.status, problem.payload, request_id)
 
-        model = _header_text(extract_model(parsed, request.path_params.get("path", "")) or "")
+        path_model = extract_model(None, request.path_params.get("path", ""))
+        model = _header_text(model or path_model or "")
         meta = _metadata(request_id, provider, model, sensitivity, result)
         _note(request, None if result is None else result.safe)
         if result is not None and not result.safe:
@@ -340,7 +352,9 @@ class Gateway:
         if not any(name == b"x-request-id" for name, _ in headers):
             headers.append((b"x-request-id", request_id.encode()))
         headers.extend(meta)
-        return UpstreamResponse(response, headers, self.client(), connection)
+        relay = UpstreamResponse(response, headers, self.client(), connection)
+        # A provider that echoes its key (or ours) must not hand it to the caller.
+        return MaskedResponse(relay, (upstream.key or "", *_presented(request, 8)))  # type: ignore[return-value]
 
     async def healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "version": __version__}, _request_id(request))
@@ -411,150 +425,56 @@ def _note(request: Request, safe: Optional[bool]) -> None:
 
 def _parse_json(body: bytes, request_id: str) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
+        return parse_json(body)
+    except Refusal as refusal:
         raise _Problem(
-            400, _errors.invalid_request("The body is not valid JSON", request_id, "invalid_json")
-        )
+            refusal.status, _errors.invalid_request(refusal.message, request_id, refusal.code)
+        ) from None
 
 
 def _provider_path(request: Request, provider: str, request_id: str) -> str:
-    """The raw (percent-encoded) path after ``/v1/proxy/<provider>/``, checked: 404 for a
-    provider name that is not spelled plainly, dot segments, encoded ``/``, ``\\``, ``#``."""
+    """The raw (percent-encoded) path after ``/v1/proxy/<provider>/``, checked (``_paths``)."""
     raw = request.scope.get("raw_path") or request.url.path.encode("utf-8")
-    raw = raw.split(b"?", 1)[0]
-    if not raw.startswith(_PROXY_PREFIX):  # pragma: no cover - the route guarantees it
-        raise _Problem(404, _errors.not_found("No route for this path", request_id))
-    name, _, rest = raw[len(_PROXY_PREFIX) :].partition(b"/")
-    if name != provider.encode("utf-8"):
-        shown = name.decode("latin-1")
-        raise _Problem(404, _errors.not_found(f"Unknown provider {shown!r}", request_id))
-    for segment in rest.split(b"/"):
-        decoded = unquote_to_bytes(segment)
-        if decoded in (b".", b"..") or b"/" in decoded or b"\\" in decoded or b"#" in segment:
-            raise _Problem(
-                404,
-                _errors.not_found(
-                    "Proxy paths may not hold '.' or '..' segments, encoded '/', '\\' or '#'",
-                    request_id,
-                ),
-            )
-    return rest.lstrip(b"/").decode("latin-1")
+    problem, rest = check_proxy_path(raw.split(b"?", 1)[0], provider)
+    if problem is not None:
+        raise _Problem(404, _errors.not_found(problem, request_id))
+    return rest
 
 
-def _scannable(request: Request, body: bytes, request_id: str) -> Tuple[Any, List[ScanMessage]]:
-    """The parsed JSON body (or ``None``) and the messages to scan in it.
-
-    JSON is tried first whatever the ``Content-Type``; see the module docstring.
-    """
-    if not body.strip():
-        return None, []
+def _check_body_headers(request: Request, request_id: str) -> str:
+    """The body's one ``Content-Type`` (may be empty); 400 for two, 415 for an encoding."""
     ctypes = request.headers.getlist("content-type")
     if len(ctypes) > 1:
         raise _Problem(
             400, _errors.invalid_request("More than one Content-Type header", request_id)
         )
-    encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("", "identity"):
+    encodings = request.headers.getlist("content-encoding")
+    tokens = [t.strip().lower() for value in encodings for t in value.split(",")]
+    if len(encodings) > 1 or any(t not in ("", "identity") for t in tokens):
         raise _Problem(
             415,
             _errors.invalid_request(
-                "Compressed request bodies cannot be scanned: send them uncompressed",
+                "Compressed request bodies cannot be scanned (and more than one "
+                "Content-Encoding header is ambiguous): send them uncompressed",
                 request_id,
                 "unsupported_content_encoding",
             ),
         )
-    try:
-        parsed = json.loads(body)
-    except RecursionError:
-        raise _Problem(
-            400, _errors.invalid_request("The body is not valid JSON", request_id, "invalid_json")
-        )
-    except ValueError:
-        ctype = ctypes[0].strip().lower() if ctypes else ""
-        if ctype.startswith("multipart/form-data"):
-            return None, _form_messages(body, ctypes[0], request_id)
-        if not ctype.startswith(_UNSCANNED_TYPES) or _looks_json(body):
-            raise _Problem(
-                400,
-                _errors.invalid_request("The body is not valid JSON", request_id, "invalid_json"),
-            )
-        return None, []
-    return parsed, extract_messages(parsed)
+    return ctypes[0] if ctypes else ""
 
 
-def _looks_json(body: bytes) -> bool:
-    return body.lstrip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff")[:1] in (b"{", b"[", b'"')
-
-
-def _form_messages(body: bytes, ctype: str, request_id: str) -> List[ScanMessage]:
-    """The scannable text of a ``multipart/form-data`` body (RFC 7578), strictly parsed.
-
-    Text fields are scanned (except identifier fields such as ``model``); file parts are
-    scanned only when they hold JSON or JSON Lines (e.g. batch input). Anything the
-    parser does not understand is refused rather than forwarded unscanned.
-    """
-    bad = _Problem(
-        400,
-        _errors.invalid_request(
-            "The multipart/form-data body could not be parsed", request_id, "invalid_multipart"
-        ),
-    )
-    boundary = _params(ctype).get("boundary", "")
-    if not boundary:
-        raise bad
-    sections = body.split(b"--" + boundary.encode("latin-1"))
-    if len(sections) < 3 or sections[0].strip() or not sections[-1].startswith(b"--"):
-        raise bad
-    messages: List[ScanMessage] = []
-    for section in sections[1:-1]:
-        if not (section.startswith(b"\r\n") and section.endswith(b"\r\n")):
-            raise bad
-        head, sep, content = section[2:-2].partition(b"\r\n\r\n")
-        disposition = ""
-        for line in head.split(b"\r\n"):
-            name, colon, value = line.partition(b":")
-            if not colon or not sep:
-                raise bad
-            if name.strip().lower() == b"content-disposition":
-                disposition = value.decode("latin-1")
-        fields = _params(disposition)
-        if "filename" in fields or "filename*" in fields:
-            messages.extend(_file_messages(content))
-            continue
-        text = content.decode("utf-8", "replace")
-        if text.strip() and is_prose(fields.get("name", ""), text):
-            messages.append({"role": "user", "content": text})
-    return messages
-
-
-def _file_messages(content: bytes) -> List[ScanMessage]:
-    """The messages of an uploaded JSON or JSON Lines file; none for any other file."""
-    if not _looks_json(content):
-        return []
-    try:
-        text = content.decode("utf-8-sig")
-        try:
-            docs = [json.loads(text)]
-        except ValueError:
-            docs = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except (ValueError, RecursionError):
-        return []
-    messages: List[ScanMessage] = []
-    for doc in docs:
-        messages.extend(extract_messages(doc))
-    return messages
-
-
-def _params(value: str) -> Dict[str, str]:
-    """``key=value`` parameters of a header value (quotes removed), keys lower-case."""
-    out: Dict[str, str] = {}
-    for key, raw in _PARAM.findall(value):
-        raw = raw.strip()
-        if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        out.setdefault(key.lower(), raw)
-    return out
+def _presented(request: Request, shortest: int = 8) -> List[str]:
+    """The key(s) the client sent (to check, and to mask in whatever is relayed back;
+    masking leaves out strings shorter than ``shortest``)."""
+    presented: List[str] = []
+    auth = request.headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        presented.append(auth[7:].strip())
+    for name in ("x-api-key", "api-key"):
+        value = request.headers.get(name)
+        if value:
+            presented.append(value.strip())
+    return [p for p in presented if len(p) >= shortest]
 
 
 def _header_text(value: str) -> str:
@@ -659,8 +579,8 @@ class _AccessLog:
                 state = scope.get("lockllm", {})
                 logger.info(
                     "%s %s %d %s %.1fms verdict=%s%s",
-                    scope["method"],
-                    scope["path"],
+                    log_safe(scope["method"]),
+                    log_safe(scope["path"]),
                     status if finished else 500,
                     state.get("request_id", "-"),
                     (time.perf_counter() - start) * 1000,
@@ -688,12 +608,17 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     gateway = Gateway(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[Dict[str, Any]]:
         gateway.client()
-        gateway.scanner  # noqa: B018 - load the engine before the first request
+        install_repeat_filter()  # an EMFILE accept storm logs a handful of lines, not MBs
+        pool = gateway.pool()
+        await anyio.to_thread.run_sync(pool.start)  # the scan workers, before any request
         try:
-            yield
+            # Lifespan state: read by the connection limits of ``_limits`` (under uvicorn).
+            yield {LIMITS_KEY: (settings.header_timeout, settings.max_connections)}
         finally:
+            await pool.aclose()
+            gateway.scans = None
             if gateway.http is not None:
                 await gateway.http.aclose()
                 gateway.http = None

@@ -17,16 +17,20 @@ written into a log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
-from typing import Any, Dict, Optional, TextIO
+import tempfile
+from typing import Any, Dict, Iterator, Optional, TextIO
 
 from ..errors import ConfigurationError
 from ._logs import JsonFormatter, configure_logging, uvicorn_log_config
+from ._metrics import MULTIPROC_ENV
 from ._settings import API_KEYS_ENV, DEFAULT_HOST, DEFAULT_PORT, ENVIRONMENT, Settings
 
 __all__ = [
@@ -182,9 +186,10 @@ def run_serve(args: argparse.Namespace) -> int:
         try:
             if settings.workers > 1:
                 _hand_down(args, settings, level)
-                uvicorn.run(
-                    f"{__name__}:worker_app", factory=True, workers=settings.workers, **options
-                )
+                with _metrics_dir(settings):
+                    uvicorn.run(
+                        f"{__name__}:worker_app", factory=True, workers=settings.workers, **options
+                    )
             else:
                 uvicorn.run(create_app(settings), **options)
             return 0
@@ -210,6 +215,22 @@ def _hand_down(args: argparse.Namespace, settings: Settings, level: str) -> None
     if settings.api_keys and not os.environ.get(API_KEYS_ENV, "").strip():
         # A key generated for this run (or one from --config): the workers must agree.
         os.environ[API_KEYS_ENV] = ",".join(settings.api_keys)
+
+
+@contextlib.contextmanager
+def _metrics_dir(settings: Settings) -> Iterator[None]:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for the workers' metrics, removed afterwards
+    (unless the operator set one: theirs is used and kept)."""
+    if not settings.metrics or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="lockllm-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def worker_app() -> Any:
@@ -256,7 +277,13 @@ def bind_problem(host: str, port: int) -> Optional[str]:
 
 def uvicorn_options(settings: Settings, log_level: str = "info") -> dict[str, Any]:
     """The uvicorn settings the gateway runs with (shared with the tests and benchmarks)."""
+    from ._limits import LockLLMH11Protocol  # imports uvicorn: only when it is used
+
     return {
+        # Request-head timeout and connection cap (GATEWAY-HARDEN, see _limits); idle
+        # keep-alive connections closed after 5 s.
+        "http": LockLLMH11Protocol,
+        "timeout_keep_alive": 5,
         "host": settings.host,
         "port": settings.port,
         "log_level": log_level,

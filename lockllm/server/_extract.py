@@ -19,21 +19,35 @@ they carry outside text. ``role`` is honoured on top-level ``messages`` / ``cont
 client text can never promote itself to ``system``.
 
 After that targeted, role-aware pass, the *whole* body is walked (iteratively, with no
-depth limit) and every string leaf not already collected is added as ``user`` text: tool
-and function descriptions, tool-call arguments, ``prompt.variables``, Gemini
-``functionResponse``, unknown part types, ``suffix``, Cohere ``tool_results``, keys that
-look like prose (they contain whitespace) … whatever the provider may show the model.
-Left out are values that are not prose: identifiers (``model``, ``role``, ``id``,
-``*_id``, ``type``, ``object``, ``stop`` …), URLs under URL keys, base64 payloads and
-``data:`` URIs.
+depth limit): every string value not already collected is added as ``user`` text — tool
+and function descriptions and parameter schemas (``format``, ``type``, ``*_id`` and URL
+values included), tool-call arguments, ``prompt.variables``, Gemini ``functionResponse``,
+unknown part types, ``suffix``, Cohere ``tool_results`` … — and every key of every object
+(a tool parameter may be *named* as an attack) goes into one ``keys`` message.
+
+Encoded payloads are decoded and classified by ``_documents.classify``: ``data:`` URLs
+anywhere, and base64 under ``data``, ``bytes``, ``file_data``, ``b64_json`` …: text
+documents and PDF text are scanned as role ``document``; images, audio and video are the
+one thing left out (not text the engine can read); anything else cannot be scanned and
+is reported in :attr:`Extraction.unscannable` (the gateway refuses the request unless
+told to forward it).
+
+Text split across pieces is scanned joined too: the pieces of one turn (content parts of
+a message, Gemini ``parts``, Responses API ``input_text`` items of one item) and the
+untrusted turns (user, tool, document) of the whole conversation, as the model reads them
+together (``kind: "joined"`` messages).
+
+A content part whose ``type`` is not a string raises :class:`InvalidBody`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
-__all__ = ["extract_messages", "extract_model", "is_prose"]
+from ._documents import classify, decode_base64, parse_data_url
+
+__all__ = ["Extraction", "InvalidBody", "extract", "extract_messages", "extract_model"]
 
 Message = Dict[str, str]
 
@@ -50,55 +64,86 @@ _ROLES = {
     "ipython": "tool",
     "document": "document",
 }
+_UNTRUSTED = frozenset({"user", "tool", "document"})
 _TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
 _OUTPUT_ITEMS = frozenset(
     {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
 )
 _MAX_DEPTH = 16
 """How deep the targeted pass follows nested blocks; the full walk has no limit."""
+_BINARY_KEYS = frozenset(
+    {"data", "b64_json", "bytes", "file_data", "image_data", "base64", "audio_data"}
+)
+_MIME_KEYS = ("mime_type", "mimeType", "media_type", "mediaType", "content_type", "format")
+_SHORT = 64
+"""Leftover values shorter than this are scanned together, one per line, in one message."""
 
-# String values under these keys are identifiers or settings, never prose the model reads.
-_NOT_PROSE = frozenset(
-    {
-        "model",
-        "role",
-        "id",
-        "type",
-        "object",
-        "stop",
-        "stop_sequences",
-        "stopSequences",
-        "tool_choice",
-        "media_type",
-        "mime_type",
-        "mimeType",
-        "encoding_format",
-        "format",
-        "signature",
-        "encrypted_content",
-        "service_tier",
-        "reasoning_effort",
-    }
-)
-_URL_KEYS = frozenset(
-    {"url", "image_url", "file_url", "audio_url", "video_url", "uri", "file_uri", "fileUri"}
-)
-_BINARY_KEYS = frozenset({"data", "b64_json", "bytes", "file_data", "image_data"})
-_BASE64 = re.compile(r"[A-Za-z0-9+/=_\-\r\n]*")
-_DATA_URI = re.compile(r"data:[\w.+/-]*(?:;[\w.+-]+=[\w.+-]+)*;base64,")
+
+class InvalidBody(ValueError):
+    """The body has a shape no provider accepts (e.g. a non-string part ``type``)."""
+
+
+class Extraction(NamedTuple):
+    """What to scan in a body, and what could not be scanned (reasons)."""
+
+    messages: List[Message]
+    unscannable: List[str]
+    media: int
 
 
 def _role(value: Any, default: str = "user") -> str:
     return _ROLES.get(value.lower(), default) if isinstance(value, str) else default
 
 
+def _kind(part: Dict[str, Any]) -> Optional[str]:
+    kind = part.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise InvalidBody("a content part's 'type' must be a string")
+    return kind
+
+
+def _joins(pieces: List[str], sep: str) -> List[str]:
+    """``pieces`` joined by ``sep``, and also with nothing between them when a boundary has
+    no whitespace on either side (a word may have been cut in two)."""
+    if len(pieces) < 2:
+        return []
+    out = [sep.join(pieces)]
+    cut = any(
+        a and b and not a[-1].isspace() and not b[0].isspace() for a, b in zip(pieces, pieces[1:])
+    )
+    if cut and sep:
+        out.append("".join(pieces))
+    return out
+
+
 class _Collector:
     def __init__(self) -> None:
         self.messages: List[Message] = []
+        self.unscannable: List[str] = []
+        self.media = 0
+        self.turn: Optional[List[str]] = None  # the pieces of the turn being read
+        self.conversation: List[str] = []
+        self.done: Set[int] = set()  # ids of the string objects already handled
 
     def add(self, role: str, text: Any) -> None:
-        if isinstance(text, str) and text.strip():
-            self.messages.append({"role": role, "content": text})
+        if isinstance(text, str):
+            self.done.add(id(text))
+            if text.strip():
+                self.messages.append({"role": role, "content": text})
+                if self.turn is not None:
+                    self.turn.append(text)
+                elif role in _UNTRUSTED:
+                    self.conversation.append(text)
+
+    def begin_turn(self) -> None:
+        self.turn = []
+
+    def end_turn(self, role: str) -> None:
+        pieces, self.turn = self.turn or [], None
+        for joined in _joins(pieces, "\n"):
+            self.messages.append({"role": role, "content": joined, "kind": "joined"})
+        if role in _UNTRUSTED and pieces:
+            self.conversation.append("\n".join(pieces))
 
     def content(self, role: str, content: Any, depth: int = 0) -> None:
         """A message's ``content``: a string, or a list of parts / blocks."""
@@ -117,7 +162,7 @@ class _Collector:
 
     def part(self, role: str, part: Dict[str, Any], depth: int) -> None:
         """A block inside a message: it takes the message's role, whatever it says."""
-        kind = part.get("type")
+        kind = _kind(part)
         if kind in _TEXT_PARTS or (kind is None and isinstance(part.get("text"), str)):
             self.add(role, part.get("text"))
         elif kind == "tool_result":  # Anthropic
@@ -126,7 +171,7 @@ class _Collector:
             self.content("tool", part.get("output"), depth + 1)
         elif kind == "document":
             source = part.get("source")  # Anthropic: {"type": "text", "data": "..."}
-            if isinstance(source, dict):
+            if isinstance(source, dict) and source.get("type") != "base64":
                 self.add("document", source.get("data"))
                 self.content("document", source.get("content"), depth + 1)
             self.document(part.get("document"))  # Cohere: {"data": ...}
@@ -152,9 +197,11 @@ class _Collector:
         for message in messages:
             if isinstance(message, dict):
                 role = _role(message.get("role"))
+                self.begin_turn()
                 self.content(role, message.get("content"))
                 if "parts" in message:  # Gemini-style turn
                     self.content(role, message.get("parts"))
+                self.end_turn(role)
             elif isinstance(message, str):
                 self.add("user", message)
 
@@ -165,53 +212,92 @@ class _Collector:
             return
         for item in items:
             if isinstance(item, dict):
-                self.part(_role(item.get("role")), item, 0)
+                role = _role(item.get("role"))
+                self.begin_turn()
+                self.part(role, item, 0)
+                self.end_turn(role)
             elif isinstance(item, str):
                 self.add("user", item)
 
     def rest(self, body: Any) -> None:
-        """Every string leaf of ``body`` not collected yet, as ``user`` text (iterative)."""
-        seen: Set[int] = {id(m["content"]) for m in self.messages}
-        stack: List[Tuple[str, Any]] = [("", body)]
+        """Every key and every string value of ``body`` not handled yet (iterative)."""
+        keys: List[str] = []
+        seen_keys: Set[str] = set()
+        short: List[str] = []
+        stack: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = [("", body, None)]
         while stack:
-            key, value = stack.pop()
+            key, value, parent = stack.pop()
             if isinstance(value, str):
-                if id(value) not in seen and is_prose(key, value):
+                if id(value) in self.done:
+                    continue
+                if self.payload(key, value, parent):
+                    continue
+                if len(value) < _SHORT:
+                    if value.strip():
+                        short.append(value)
+                else:
                     self.add("user", value)
             elif isinstance(value, dict):
                 for name, child in value.items():
-                    if " " in name or "\n" in name:  # a key the model may read as text
-                        self.add("user", name)
-                    stack.append((name, child))
+                    if name not in seen_keys:
+                        seen_keys.add(name)
+                        keys.append(name)
+                    stack.append((name, child, value))
             elif isinstance(value, list):
-                stack.extend((key, child) for child in value)  # items keep the list's key
+                stack.extend((key, child, parent) for child in value)  # the list's key
+        if short:
+            self.messages.append({"role": "user", "content": "\n".join(short), "kind": "values"})
+        if keys:
+            self.messages.append({"role": "user", "content": "\n".join(keys), "kind": "keys"})
 
-
-def is_prose(key: str, value: str) -> bool:
-    """False for string values that are identifiers, URLs or binary payloads."""
-    if key in _NOT_PROSE or key.endswith(("_id", "Id")):
-        return False
-    if key in _URL_KEYS and not any(c.isspace() for c in value[:4096]):
-        return False
-    if key in _BINARY_KEYS and _BASE64.fullmatch(value):
-        return False
-    if value.startswith("data:"):
-        found = _DATA_URI.match(value)
-        if found and _BASE64.fullmatch(value, found.end()):
+    def payload(self, key: str, value: str, parent: Optional[Dict[str, Any]]) -> bool:
+        """Decode and classify an encoded payload; True if it was handled as one."""
+        declared = ""
+        data_url = parse_data_url(value) if value.startswith("data:") else None
+        if data_url is not None:
+            declared, data = data_url
+            if data is None:
+                return False  # not decodable: scanned as the text it is
+        elif key in _BINARY_KEYS and " " not in value:
+            data = decode_base64(value)
+            if data is None:
+                return False
+            if parent is not None:
+                for name in _MIME_KEYS:
+                    hint = parent.get(name)
+                    if isinstance(hint, str):
+                        declared = hint if "/" in hint else "text/" + hint
+                        break
+        else:
             return False
-    return True
+        content = classify(data, declared)
+        if content.kind == "media":
+            self.media += 1
+        elif content.kind == "unscannable":
+            if data_url is None and len(value) < _SHORT:
+                return False  # a short word that happens to decode: scanned as text
+            self.unscannable.append(content.reason)
+        else:
+            self.add("document", content.text)
+        return True
 
 
-def extract_messages(body: Any) -> List[Message]:
-    """Every scannable text of a JSON request body, as ``{"role", "content"}`` dicts."""
+def extract(body: Any) -> Extraction:
+    """Every scannable text of a JSON request body (see the module docstring)."""
     out = _Collector()
     if isinstance(body, list):  # e.g. a batch of inputs
         out.content("user", body)
-        out.rest(body)
-        return out.messages
-    if not isinstance(body, dict):
+    elif not isinstance(body, dict):
         out.add("user", body)  # a bare JSON string; numbers and null are ignored
-        return out.messages
+    else:
+        _targeted(out, body)
+    for joined in _joins(out.conversation, "\n"):
+        out.messages.append({"role": "user", "content": joined, "kind": "joined"})
+    out.rest(body)
+    return Extraction(out.messages, out.unscannable, out.media)
+
+
+def _targeted(out: _Collector, body: Dict[str, Any]) -> None:
     # System-level instructions first.
     out.content("system", body.get("system"))
     out.add("system", body.get("instructions"))
@@ -240,8 +326,11 @@ def extract_messages(body: Any) -> List[Message]:
     if isinstance(documents, list):
         for doc in documents:
             out.document(doc)
-    out.rest(body)
-    return out.messages
+
+
+def extract_messages(body: Any) -> List[Message]:
+    """The messages of :func:`extract` (what the engine scans)."""
+    return extract(body).messages
 
 
 _MODEL_IN_PATH = re.compile(r"(?:^|/)(?:models|model|deployments)/([^/:]+)")

@@ -1,0 +1,88 @@
+"""A scan worker process (``python -m lockllm.server._scanworker module:factory``).
+
+Frames on its stdin and stdout are a 4-byte big-endian length and a pickle. It builds the
+scanner with ``factory()``, warms it, writes a ``ready`` frame, then answers each
+``(method, argument, sensitivity)`` frame (``scan``, ``scan_messages``, or ``inspect``:
+read and scan a proxied body, see ``_inspect``) with ``("ok", result)`` or
+``("error", exception type name)`` until its stdin closes. Only the gateway's own
+``ScanPool`` talks to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import signal
+import struct
+import sys
+from typing import IO, Any, Callable, List, Optional
+
+__all__ = ["main", "read_frame", "write_frame"]
+
+_LENGTH = struct.Struct(">I")
+
+
+def read_frame(stream: IO[bytes]) -> Optional[bytes]:
+    """One frame's payload, or ``None`` at end of input."""
+    head = _read_exactly(stream, _LENGTH.size)
+    if head is None:
+        return None
+    return _read_exactly(stream, _LENGTH.unpack(head)[0])
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> Optional[bytes]:
+    parts: List[bytes] = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Write one frame."""
+    stream.write(_LENGTH.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def load_factory(spec: str) -> Callable[[], Any]:
+    """``module:name`` → the callable it names."""
+    module, _, name = spec.partition(":")
+    factory: Callable[[], Any] = getattr(importlib.import_module(module), name)
+    return factory
+
+
+def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker process
+    from ._inspect import inspect
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the gateway's to handle
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # a stray print() must not corrupt the frames
+    inp = os.fdopen(0, "rb", buffering=0)
+    scanner = load_factory(argv[1])()
+    scan = getattr(scanner, "scan", None)
+    if scan is not None:
+        with contextlib.suppress(Exception):  # a broken engine is reported per request
+            scan("warm up the rules, the decoders and the model", "medium")
+    write_frame(out, b"ready")
+    while True:
+        data = read_frame(inp)
+        if data is None:
+            return 0
+        method, argument, sensitivity = pickle.loads(data)
+        try:
+            if method == "inspect":
+                reply: Any = ("ok", inspect(scanner, argument, sensitivity))
+            else:
+                reply = ("ok", getattr(scanner, method)(argument, sensitivity))
+        except Exception as exc:  # reported to the request, not fatal
+            reply = ("error", type(exc).__name__)
+        write_frame(out, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv))
