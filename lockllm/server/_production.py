@@ -12,7 +12,6 @@ names a key in metrics and webhooks; the key itself never leaves this module.
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import logging
 import re
@@ -23,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _errors
 from ._cache import Compute, ScanCache
+from ._context import REQUEST
+from ._metrics import Metrics, route_label
 from ._ratelimit import RateLimiter, retry_after_header
 from ._redis import RedisLink, optional_link
 from ._settings import Settings
@@ -34,12 +35,6 @@ logger = logging.getLogger("lockllm.server")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")  # the app's rule for X-Request-Id
 _LIMITED = ("/v1/scan", "/scan")
 _PROXY = "/v1/proxy/"
-
-
-_STATE: contextvars.ContextVar[Optional[Dict[str, Any]]] = contextvars.ContextVar(
-    "lockllm_request_state", default=None
-)
-"""``scope["lockllm"]`` of the request being handled (set by :class:`ProductionLayer`)."""
 
 
 def find_verdict(value: Any) -> Any:
@@ -84,6 +79,20 @@ class Production:
             hashlib.sha256(k.encode("utf-8", "surrogateescape")).digest(): key_id(k)
             for k in settings.api_keys
         }
+        self.providers = frozenset(settings.upstreams)
+        self.metrics: Optional[Metrics] = None
+        if settings.metrics:
+            try:
+                self.metrics = Metrics(settings.metrics_token)
+            except ImportError:
+                logger.warning("no metrics: prometheus-client is not installed")
+        if self.metrics is not None and self.redis is not None:
+            self.redis.on_error.append(self.metrics.redis_error)
+
+    @property
+    def active(self) -> bool:
+        """False when every production feature is off (the layer then only passes through)."""
+        return bool(self.limiter or self.cache.enabled or self.metrics)
 
     def client_id(self, scope: Scope) -> Optional[str]:
         """The key id of the request's valid key (``anonymous`` without auth), else None."""
@@ -107,11 +116,20 @@ class Production:
         The verdict found in the value is noted in the current request's state (for the
         cache header, metrics and webhooks).
         """
+        metrics = self.metrics
+        if metrics is not None:
+            inner = compute
+
+            async def compute() -> Any:
+                with metrics.scan_seconds.time():
+                    return await inner()
+
         value, cached = await self.cache.scan(payload, sensitivity, compute, options)
-        state = _STATE.get()
+        state = REQUEST.get()
         if state is not None:
             state["result"] = find_verdict(value)
-            state["cache"] = "hit" if cached else "miss"
+            if self.cache.enabled:
+                state["cache"] = "hit" if cached else "miss"
             state["sensitivity"] = sensitivity
         return value
 
@@ -150,14 +168,22 @@ class ProductionLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _STATE.set(scope.setdefault("lockllm", {}))
+        token = REQUEST.set(scope.setdefault("lockllm", {}))
         try:
             await self._http(scope, receive, send)
         finally:
-            _STATE.reset(token)
+            REQUEST.reset(token)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         production = self.production
+        if not production.active:
+            await self.app(scope, receive, send)
+            return
+        state: Dict[str, Any] = scope["lockllm"]
+        metrics = production.metrics
+        if metrics is not None and scope["path"] == "/metrics":
+            await self._metrics(scope, send, metrics)
+            return
         limiter = production.limiter
         if limiter is not None and limited_route(scope["path"]):
             client = production.client_id(scope)
@@ -165,21 +191,77 @@ class ProductionLayer:
                 wait = await limiter.hit(client)
                 if wait > 0:
                     await self._refuse(scope, send, wait)
+                    self._finished(scope, 429)
                     return
-        if not production.cache.enabled:
-            await self.app(scope, receive, send)
-            return
+        status = 500
 
-        async def send_with_cache_header(message: Message) -> None:
+        async def watch(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                verdict = scope.get("lockllm", {}).get("cache")
+                status = message["status"]
+                verdict = state.get("cache")
                 if verdict is not None:
                     headers = list(message.get("headers", []))
                     headers.append((b"x-lockllm-cache", verdict.encode()))
                     message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_cache_header)
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            self._finished(scope, status)
+
+    def _finished(self, scope: Scope, status: int) -> None:
+        """Count the request (and what it learnt on the way) once it is answered."""
+        metrics = self.production.metrics
+        if metrics is None:
+            return
+        state: Dict[str, Any] = scope["lockllm"]
+        route, provider = route_label(scope["path"], self.production.providers)
+        metrics.requests.labels(route, provider, str(status)).inc()
+        if status == 429 and state.get("verdict") == "rate_limited":
+            metrics.rate_limited.inc()
+        result = state.get("result")
+        if result is not None:
+            metrics.verdict(result, state.get("sensitivity", "medium"))
+        cache = state.get("cache")
+        if cache is not None:
+            metrics.cache.labels(cache).inc()
+        if provider:
+            seconds = state.get("upstream_seconds")
+            if seconds is not None:
+                metrics.upstream_seconds.labels(provider).observe(seconds)
+            if state.get("upstream_failed"):
+                metrics.upstream_errors.labels(provider).inc()
+
+    async def _metrics(self, scope: Scope, send: Send, metrics: Metrics) -> None:
+        rid = request_id(scope)
+        if scope["method"] not in ("GET", "HEAD"):
+            status, body, ctype = (
+                405,
+                _errors.dumps(
+                    _errors.error_body(
+                        "Method not allowed on /metrics",
+                        "invalid_request_error",
+                        "method_not_allowed",
+                        rid,
+                    )
+                ),
+                "application/json",
+            )
+        elif not metrics.allowed(scope.get("headers", [])):
+            status, body, ctype = 401, _errors.dumps(_errors.unauthorized(rid)), "application/json"
+        else:
+            status = 200
+            body, ctype = metrics.render()
+        headers = [
+            (b"content-type", ctype.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", rid.encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        payload = b"" if scope["method"] == "HEAD" else body
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
 
     def _on_shutdown(self, receive: Receive) -> Receive:
         async def wrapped() -> Message:

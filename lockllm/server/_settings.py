@@ -70,6 +70,8 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_CACHE_TTL", "scan cache lifetime, s; 0 turns it off (cache_ttl; 300)"),
     ("LOCKLLM_SERVER_CACHE_SIZE", "scan cache entries per process (cache_size; 10000)"),
     ("LOCKLLM_SERVER_CACHE_SECRET", "HMAC secret of cache keys; share it to share the cache"),
+    ("LOCKLLM_SERVER_METRICS", "false: no Prometheus metrics at /metrics (metrics; true)"),
+    ("LOCKLLM_SERVER_METRICS_TOKEN", "Bearer token /metrics requires (metrics_token; none)"),
     ("LOCKLLM_SERVER_MAX_BODY_BYTES", "request body limit (config: max_body_bytes; 4 MiB)"),
     ("LOCKLLM_SERVER_CONNECT_TIMEOUT", "upstream connect timeout, s (connect_timeout; 10)"),
     ("LOCKLLM_SERVER_READ_TIMEOUT", "upstream read timeout, s (config: read_timeout; 600)"),
@@ -161,6 +163,8 @@ class Settings:
     cache_ttl: float = DEFAULT_CACHE_TTL
     cache_size: int = DEFAULT_CACHE_SIZE
     cache_secret: Optional[str] = field(default=None, repr=False)
+    metrics: bool = True
+    metrics_token: Optional[str] = field(default=None, repr=False)
     # Hardening (issue 10): scan budget and pool, connection limits, block and document policy.
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT
     scan_workers: Optional[int] = None  # None: one per CPU
@@ -307,7 +311,7 @@ _NUMBERS = {
 }
 _ZERO_OK = frozenset({"port", "cache_ttl", "cache_size"})
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-_FLAGS = ("enforce_block", "forward_unscannable")
+_FLAGS = ("enforce_block", "forward_unscannable", "metrics")
 
 
 def _number(name: str, value: Any, kind: Any, where: str) -> Any:
@@ -328,7 +332,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
-    known |= {"cache_secret"}
+    known |= {"cache_secret", "metrics_token"}
     known |= set(_NUMBERS) | set(_FLAGS)
     unknown = set(data) - known
     if unknown:
@@ -342,7 +346,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
             if not isinstance(data[name], bool):
                 raise ConfigurationError(f"{where}: {name} must be true or false")
             values[name] = data[name]
-    for name in ("host", "sensitivity", "log_format", "redis_url", "cache_secret"):
+    for name in ("host", "sensitivity", "log_format", "redis_url", "cache_secret", "metrics_token"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
@@ -372,7 +376,7 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
             if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
                 raise ConfigurationError(f"LOCKLLM_SERVER_{name.upper()} must be true or false")
             values[name] = raw in ("true", "1", "yes", "on")
-    for name in ("host", "log_format", "redis_url", "cache_secret"):
+    for name in ("host", "log_format", "redis_url", "cache_secret", "metrics_token"):
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = raw.lower() if name == "log_format" else raw

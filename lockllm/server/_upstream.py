@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import anyio
@@ -17,6 +18,7 @@ import httpcore
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ._context import note
 from ._settings import Settings, Upstream
 
 __all__ = [
@@ -190,7 +192,23 @@ class UpstreamPool:
     async def send(
         self, method: str, url: str, headers: RawHeaders, body: bytes
     ) -> Tuple[httpcore.Response, Lease]:
-        """Send a request; the body is left to stream. Call :meth:`release` when done."""
+        """Send a request; the body is left to stream. Call :meth:`release` when done.
+
+        Notes ``upstream_seconds`` (to the response head) or ``upstream_failed`` for the
+        request being handled (metrics).
+        """
+        started = time.perf_counter()
+        try:
+            answer = await self._send(method, url, headers, body)
+        except Exception:
+            note("upstream_failed", True)
+            raise
+        note("upstream_seconds", time.perf_counter() - started)
+        return answer
+
+    async def _send(
+        self, method: str, url: str, headers: RawHeaders, body: bytes
+    ) -> Tuple[httpcore.Response, Lease]:
         target = httpcore.URL(url)
         host = target.host if target.port is None else b"%b:%d" % (target.host, target.port)
         head = [(b"host", host), *headers]
