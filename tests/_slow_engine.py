@@ -1,4 +1,8 @@
-"""Deliberately slow engines for the gateway's availability tests (run in scan workers).
+"""Test engines for the gateway, run in its scan workers (``scan_factory=``).
+
+``marker_scanner()`` flags exactly the texts holding ``MARKER_PHRASE`` (case, ``_`` and
+spacing ignored) and nothing else, so the bypass tests show what text reaches the engine
+whatever the real engine's rules are this week.
 
 ``slow_scanner()`` is the real engine, except that any text holding ``SLOW-SCAN`` takes
 60 seconds, spent in one long regular-expression match (which holds the GIL the whole
@@ -44,6 +48,38 @@ class _Slow:
 def slow_scanner() -> Any:
     """The factory named ``_slow_engine:slow_scanner`` in the tests."""
     return _Slow()
+
+
+MARKER_PHRASE = "ignore all previous instructions"
+
+
+class _Marker:
+    @staticmethod
+    def _verdict(texts: Sequence[str], sensitivity: Optional[str]) -> Any:
+        from lockllm.types import ScanResponse
+
+        hit = any(MARKER_PHRASE in " ".join(t.lower().replace("_", " ").split()) for t in texts)
+        return ScanResponse(
+            safe=not hit,
+            label=1 if hit else 0,
+            confidence=99.0,
+            injection=99.0 if hit else 1.0,
+            sensitivity=sensitivity or "medium",  # type: ignore[arg-type]
+            request_id="local-marker",
+        )
+
+    def scan(self, text: str, sensitivity: Optional[str] = None) -> Any:
+        return self._verdict([text], sensitivity)
+
+    def scan_messages(
+        self, messages: Sequence[Mapping[str, Any]], sensitivity: Optional[str] = None
+    ) -> Any:
+        return self._verdict([str(m.get("content", "")) for m in messages], sensitivity)
+
+
+def marker_scanner() -> Any:
+    """An engine that flags ``MARKER_PHRASE`` only (see the module docstring)."""
+    return _Marker()
 
 
 def broken_scanner() -> Any:

@@ -14,6 +14,7 @@ records in ``gate_timeouts``. ``delay`` adds a small pause between chunks.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import threading
 from contextlib import contextmanager
@@ -283,8 +284,32 @@ def build_stub_app(stub: UpstreamStub) -> Starlette:
             headers={"retry-after": "0"},
         )
 
+    async def echo_key(request: Request) -> Response:
+        # A careless provider: its error quotes the key it was sent, in the body and a
+        # header; ``?gzip=1`` compresses the body, ``?stream=1`` splits it across chunks.
+        await record(request)
+        key = request.headers.get("authorization", "").partition(" ")[2]
+        body = json.dumps({"error": {"message": f"Incorrect API key provided: {key}."}})
+        headers = {"x-echo-key": key}
+        if request.query_params.get("stream"):
+            cut = len(body) - len(key) // 2 - 3
+
+            async def halves() -> AsyncIterator[bytes]:
+                yield body[:cut].encode()
+                await asyncio.sleep(stub.delay)
+                yield body[cut:].encode()
+
+            return StreamingResponse(halves(), status_code=401, headers=headers)
+        if request.query_params.get("gzip"):
+            headers["content-encoding"] = "gzip"
+            return Response(
+                gzip.compress(body.encode()), 401, headers, media_type="application/json"
+            )
+        return Response(body, 401, headers, media_type="application/json")
+
     return Starlette(
         routes=[
+            Route("/v1/echo-key", echo_key, methods=["POST"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/messages", messages, methods=["POST"]),
             Route("/v2/chat", cohere_chat, methods=["POST"]),

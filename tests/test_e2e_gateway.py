@@ -109,7 +109,7 @@ def test_scan_response_shape_and_request_id_echo(gateway: Gateway) -> None:
     assert body["request_id"] == "my-id-42"
     assert body["usage"] == {"requests": 1, "input_chars": len(ATTACK)}
     assert body["categories"]
-    assert set(body["spans"][0]) == {"start", "end", "category", "score"}
+    assert {"start", "end", "category", "score"} <= set(body["spans"][0])  # the engine may add
 
 
 def test_legacy_scan_with_x_api_key_and_prompt(gateway: Gateway) -> None:

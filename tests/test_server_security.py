@@ -200,6 +200,8 @@ async def test_multipart_fields_and_text_files_scanned_media_not(
     # only media (by content) goes through unscanned.
     backend = _Recorder(_ok(), _ok())
     client = make_app(backend)
+    # What reaches the engine is tested here, not the engine: it flags the phrase only.
+    client.app.state.gateway.scan_factory = "_slow_engine:marker_scanner"  # type: ignore[attr-defined]
     ctype = {**AUTH, "Content-Type": "multipart/form-data; boundary=BND"}
     quiet = _multipart(
         b'Content-Disposition: form-data; name="model"\r\n\r\ngpt-4o-mini',
