@@ -26,6 +26,7 @@ __all__ = [
     "api",
     "clean_env",
     "fast_ssl",
+    "proxy_env",
     "pytest_pycollect_makeitem",
     "runner",
     "slept",
@@ -131,3 +132,12 @@ def clean_env(monkeypatch: Any) -> None:
     """No ``LOCKLLM_*`` settings from the environment."""
     for name in ("LOCKLLM_API_KEY", "LOCKLLM_BASE_URL", "LOCKLLM_LOG"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: Any) -> None:
+    """The wrapper tests' environment: the fake proxy as ``LOCKLLM_BASE_URL``, no key."""
+    from _wrapper_helpers import BASE as PROXY_BASE
+
+    monkeypatch.setenv("LOCKLLM_BASE_URL", PROXY_BASE)
+    monkeypatch.delenv("LOCKLLM_API_KEY", raising=False)

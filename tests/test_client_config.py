@@ -9,6 +9,7 @@ import httpx
 import pytest
 from _scan_stub import BASE, KEY, Runner, scan_body
 
+import lockllm
 from lockllm import (
     AsyncLockLLM,
     ClientConfig,
@@ -194,3 +195,29 @@ def test_repr_shows_url_and_masked_key(fast_ssl: None) -> None:
     assert repr(client) == f"LockLLM(base_url='{BASE}', api_key='...{KEY[-4:]}')"
     assert repr(AsyncLockLLM(api_key="short", base_url=BASE)).endswith("api_key='***')")
     client.close()
+
+
+def test_the_wrong_kind_of_http_client_is_refused() -> None:
+    with pytest.raises(InvalidRequestError, match=r"httpx\.Client"):
+        LockLLM(api_key=KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match=r"httpx\.AsyncClient"):
+        lockllm.AsyncLockLLM(api_key=KEY, http_client=httpx.Client())  # type: ignore[arg-type]
+
+
+def test_a_lent_client_closed_by_its_owner_gives_a_lockllm_error() -> None:
+    lent = httpx.Client()
+    client = LockLLM(api_key=KEY, base_url=BASE, http_client=lent)
+    lent.close()
+    with pytest.raises(LockLLMError) as info:
+        client.scan("x")
+    assert info.value.type == "client_closed"
+
+
+def test_a_lent_client_keeps_its_own_timeout(api: Any) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    lent = httpx.Client(timeout=7.0)
+    LockLLM(api_key=KEY, base_url=BASE, http_client=lent).scan("x")
+    assert route.calls.last.request.extensions["timeout"]["read"] == 7.0
+    LockLLM(api_key=KEY, base_url=BASE, http_client=lent, timeout=3.0).scan("x")
+    assert route.calls.last.request.extensions["timeout"]["read"] == 3.0
+    lent.close()

@@ -13,7 +13,9 @@ import httpx
 import pytest
 from _scan_stub import KEY, Runner
 
-from lockllm import LockLLMError
+from lockllm import (
+    LockLLMError,
+)
 
 PROMPT = "my secret prompt: the launch code is 0000"
 
@@ -123,3 +125,18 @@ def test_a_caught_failure_prints_nothing_when_logging_is_unconfigured(tmp_path: 
     )
     assert done.stdout.strip() == "caught"
     assert done.stderr == ""
+
+
+def test_a_key_at_the_excerpt_edge_is_masked_whole(runner: Runner, api: Any) -> None:
+    api.post("/v1/scan").respond(500, content=(" " * 780 + KEY).encode())
+    error = runner.error("x", client_kwargs={"max_retries": 0})
+    for part in (KEY[:12], KEY[-12:]):
+        assert part not in str(error)
+        assert part not in (error.body or "")
+
+
+def test_credentials_in_the_base_url_are_not_shown(runner: Runner) -> None:
+    client = runner.make(base_url="https://user:hunter2@lockllm.test/api")
+    assert "hunter2" not in repr(client)
+    assert "hunter2" not in repr(client.config)
+    assert "lockllm.test/api" in repr(client)

@@ -208,3 +208,39 @@ def test_label_follows_safe_when_missing_or_bad(runner: Runner, api: Any) -> Non
     result = runner.scan("x", "high")
     assert result.label == 0
     assert result.sensitivity == "high"
+
+
+def test_huge_numbers_read_as_missing(runner: Runner, api: Any) -> None:
+    huge = "1" + "0" * 400
+    body = (
+        '{"safe": true, "label": 0, "confidence": ' + huge + ', "injection": 1e999, '
+        '"sensitivity": "medium", "request_id": "r", "usage": {"requests": 1, "input_chars": 1},'
+        ' "abuse_warnings": {"detected": true, "indicators": {"bot": ' + huge + "}}}"
+    )
+    api.post("/v1/scan").respond(200, content=body.encode())
+    result = runner.scan("x")
+    assert result.confidence is None
+    assert result.injection is None
+    assert result.abuse_warnings is not None
+    assert result.abuse_warnings.indicators == {}
+
+
+def test_a_boolean_label_is_not_a_label(runner: Runner, api: Any) -> None:
+    api.post("/v1/scan").respond(200, json=scan_body(safe=False, label=True))
+    result = runner.scan("x")
+    assert result.label == 1
+    assert type(result.label) is int
+
+
+def test_categories_and_spans_from_a_self_hosted_gateway_are_read(runner: Runner, api: Any) -> None:
+    spans = [
+        {"start": 0, "end": 6, "category": "instruction_override", "score": 93.0},
+        {"start": "x", "end": 3, "category": "bad", "score": 1.0},
+        "not a span",
+    ]
+    body = scan_body(safe=False, label=1, categories=["instruction_override", 7], spans=spans)
+    api.post("/v1/scan").respond(200, json=body)
+    result = runner.scan("Ignore it")
+    assert result.categories == ("instruction_override",)
+    assert [(s.start, s.end, s.category) for s in result.spans] == [(0, 6, "instruction_override")]
+    assert result.source == "api"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict
+from typing import Any, Dict, List
 
+import httpx
 import pytest
 from _scan_stub import BASE, KEY, Runner, scan_body
 
-from lockllm import AsyncLockLLM, InvalidRequestError, LockLLM
+from lockllm import (
+    AsyncLockLLM,
+    ConfigurationError,
+    InvalidRequestError,
+    LockLLM,
+)
 
 BAD_SCANS = [
     ((123,), {}),
@@ -139,3 +145,46 @@ def test_proxy_cache_ttl_refused(ttl: Any) -> None:
 
     with pytest.raises(InvalidRequestError, match="cache_ttl"):
         option_headers({"cache_ttl": ttl}, PROXY_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Foo": "a\r\nInjected: yes"},
+        {"X-Foo": "line\nbreak"},
+        {"X Foo": "space in the name"},
+        {"X-Foo:": "colon in the name"},
+        {"X-Foo": "caf\u00e9"},
+        {"X-Request-Id": "a\nb"},
+    ],
+)
+def test_unsendable_headers_are_refused_before_sending(
+    runner: Runner, api: Any, slept: List[float], headers: dict[str, str]
+) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    error = runner.error("hello", headers=headers)
+    assert isinstance(error, InvalidRequestError)
+    assert route.call_count == 0
+    assert slept == []
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-abc\ndef-0123456789", "sk-ab c-0123456789", "sk-caf\u00e9-0123"]
+)
+def test_keys_that_cannot_be_sent_are_refused_without_echo(runner: Runner, key: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        runner.make(api_key=key)
+    assert key not in str(info.value)
+    assert key.split("-")[1] not in str(info.value)
+
+
+def test_a_local_protocol_error_is_not_retried_and_masks_the_key(
+    runner: Runner, api: Any, slept: List[float]
+) -> None:
+    api.post("/v1/scan").mock(side_effect=httpx.LocalProtocolError(f"bad header {KEY}"))
+    error = runner.error("hello", client_kwargs={"fallback": "local"})
+    assert isinstance(error, InvalidRequestError)
+    assert KEY not in str(error)
+    assert KEY not in error.message
+    assert isinstance(error.__cause__, httpx.LocalProtocolError)
+    assert slept == []  # no retry, and no fallback either: the request itself was bad

@@ -10,7 +10,10 @@ import httpx
 import pytest
 from _scan_stub import BASE, KEY, SCAN_URL, Runner, scan_body
 
-from lockllm import __version__
+from lockllm import (
+    LockLLM,
+    __version__,
+)
 
 
 def test_request_line_body_and_headers(runner: Runner, api: Any) -> None:
@@ -121,7 +124,6 @@ def test_base_url_with_path_prefix(runner: Runner, api: Any) -> None:
 
 
 def test_lent_sync_http_client_is_used_with_our_headers(api: Any) -> None:
-    from lockllm import LockLLM
 
     route = api.post("/v1/scan").respond(200, json=scan_body())
     with httpx.Client(headers={"X-App": "mine"}) as http:
@@ -162,3 +164,15 @@ def test_request_ids_differ_across_calls(runner: Runner, api: Any) -> None:
     runner.scans([(("a",), {}), (("b",), {}), (("c",), {})])
     ids = [c.request.headers["X-Request-Id"] for c in route.calls]
     assert len(set(ids)) == 3
+
+
+def test_non_ascii_input_is_sent_as_utf8(runner: Runner, api: Any) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    runner.scan("caf\u00e9 \u4e16\u754c")
+    assert "caf\u00e9 \u4e16\u754c".encode() in route.calls.last.request.content
+
+
+def test_a_lone_surrogate_is_escaped_not_an_error(runner: Runner, api: Any) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    runner.scan("half a pair: \ud800")
+    assert b"\\ud800" in route.calls.last.request.content

@@ -446,3 +446,30 @@ def test_error_from_response_masks_the_secret_in_body() -> None:
     )
     assert KEY not in error.body
     assert "***" in error.body
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_deeply_nested_json_is_a_lockllm_error(runner: Runner, api: Any, status: int) -> None:
+    api.post("/v1/scan").respond(status, content=b"[" * 100_000)
+    error = runner.error("x", client_kwargs={"max_retries": 0})
+    assert isinstance(error, LockLLMError)
+    assert error.status == status
+    if status == 200:
+        assert isinstance(error, InvalidResponseError)
+
+
+def test_the_code_decides_before_the_type(runner: Runner, api: Any) -> None:
+    body = error_body(
+        type="lockllm_security_error", code="pii_detected", pii_details={"entity_count": 2}
+    )
+    api.post("/v1/scan").respond(403, json=body)
+    error = runner.error("x")
+    assert isinstance(error, PIIDetectedError)
+    assert not isinstance(error, PromptInjectionError)
+    assert error.entity_count == 2
+
+
+def test_a_type_alone_still_classifies(runner: Runner, api: Any) -> None:
+    body = {"error": {"message": "nope", "type": "lockllm_policy_error"}}
+    api.post("/v1/scan").respond(403, json=body)
+    assert isinstance(runner.error("x"), PolicyViolationError)

@@ -301,3 +301,12 @@ def test_upstream_502_after_retries(runner: Runner, api: Any, slept: List[float]
     error = runner.error("x", client_kwargs={"max_retries": 1})
     assert type(error) is UpstreamError
     assert len(slept) == 1
+
+
+def test_huge_retry_after_on_the_last_429_is_capped(runner: Runner, api: Any) -> None:
+    api.post("/v1/scan").respond(
+        429, json=error_body(type="rate_limit_error"), headers={"Retry-After": "1e306"}
+    )
+    error = runner.error("x", client_kwargs={"max_retries": 0})
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 86_400_000
