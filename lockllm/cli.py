@@ -46,12 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
         "scan",
         help="scan text, stdin or files",
         description=(
-            "Scan TEXT ('-' reads stdin) or --file PATH ... Uses the LockLLM service when "
+            "Scan TEXT, --file PATH ..., or what is piped in on stdin ('-' reads stdin "
+            "explicitly). Uses the LockLLM service when "
             f"{API_KEY_ENV} is set and --local is not given, the local engine otherwise. "
             "Exit code: 0 safe, 1 unsafe, 2 error."
         ),
     )
-    scan.add_argument("text", nargs="?", help="the text to scan, or '-' for stdin")
+    scan.add_argument(
+        "text", nargs="?", help="the text to scan, or '-' for stdin (read anyway when piped)"
+    )
     scan.add_argument(
         "-f",
         "--file",
@@ -78,12 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="one JSON object per input")
     scan.add_argument("--local", action="store_true", help="always use the local engine")
+    scan.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for the LockLLM service, per attempt (default 60)",
+    )
 
-    urls = commands.add_parser("proxy-url", help="print LockLLM proxy URLs")
+    urls = commands.add_parser(
+        "proxy-url",
+        help="print LockLLM proxy URLs",
+        description="Print the LockLLM proxy URL of one provider, or of all 17.",
+    )
     urls.add_argument("provider", nargs="?", help="one provider (default: all)")
 
     serve = commands.add_parser(
-        "serve", help="run a LockLLM-compatible gateway on the local engine"
+        "serve",
+        help="run a LockLLM-compatible gateway on the local engine",
+        description=(
+            "Run a LockLLM-compatible gateway: POST /v1/scan and /v1/proxy/<provider>/... "
+            "answered by the local engine, safe requests forwarded to the provider."
+        ),
     )
     from .server._cli import add_serve_arguments  # argparse only: no Starlette yet
 
@@ -141,6 +160,16 @@ def _proxy_url(provider: Optional[str]) -> int:
 # -- scan ------------------------------------------------------------------------------
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {value!r}")
+    return seconds
+
+
 def _jobs(value: str) -> int:
     try:
         jobs = int(value)
@@ -169,10 +198,11 @@ def _scan_all(
         progress = Progress(sys.stderr, len(inputs), size)
     worst = EXIT_SAFE
     unsafe = errors = skipped = 0
+    answered = 0
     for outcome in runner.run(inputs, progress):
         if progress:
             progress.clear()
-        label, text, result = outcome.label, outcome.text, outcome.result
+        label, text, result = _printable(outcome.label), outcome.text, outcome.result
         if outcome.skipped:
             print(f"lockllm: note: {label}: binary file, skipped", file=sys.stderr)
             skipped += 1
@@ -182,8 +212,9 @@ def _scan_all(
             worst, errors = EXIT_ERROR, errors + 1
             continue
         assert result is not None  # an outcome holds a result, an error or a skip
+        answered += 1
         if args.json:
-            record = {"input": label, "engine": engine_name, **result.to_dict()}
+            record = {"input": outcome.label, "engine": engine_name, **result.to_dict()}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             _render(out, label if many else None, text, result, color)
@@ -199,8 +230,8 @@ def _scan_all(
             f"lockllm: {scanned} scanned, {unsafe} unsafe, {errors} errors, {skipped} skipped",
             file=sys.stderr,
         )
-    if not args.json:
-        print(f"(answered by {engine_name})", file=sys.stderr)
+    if answered and not args.json:
+        print(f"(answered by {_printable(engine_name)})", file=sys.stderr)
     return worst
 
 
@@ -212,10 +243,30 @@ def _inputs(args: argparse.Namespace) -> List[Source]:
         else:
             text = args.text
             inputs.append(Source("<argument>", lambda: text))
-    inputs.extend(expand(args.files, lambda note: print(f"lockllm: note: {note}", file=sys.stderr)))
+    inputs.extend(
+        expand(
+            args.files, lambda note: print(f"lockllm: note: {_printable(note)}", file=sys.stderr)
+        )
+    )
+    if not inputs and args.text is None:
+        piped = _piped_stdin()
+        if piped is not None:
+            inputs.append(Source("<stdin>", lambda: piped))
     if not inputs:
         raise _Failure("nothing to scan: give TEXT, '-' for stdin, or --file PATH")
     return inputs
+
+
+def _piped_stdin() -> Optional[str]:
+    """What was piped in on stdin, or ``None`` when it is a terminal, absent or empty."""
+    stdin = sys.stdin
+    try:
+        if stdin is None or stdin.isatty():
+            return None
+        text = stdin.read()
+    except (OSError, ValueError):  # closed, or not readable (as under pytest)
+        return None
+    return text if text.strip() else None
 
 
 def _os_error(error: BaseException) -> str:
@@ -231,7 +282,7 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
             raise _Failure("-j runs the local engine in worker processes: add --local")
         from ._client import LockLLM
 
-        client: LockLLM = resources.enter_context(LockLLM())
+        client: LockLLM = resources.enter_context(LockLLM(timeout=args.timeout))
 
         def scan(text: str) -> ScanResponse:
             return client.scan(text, sensitivity)

@@ -306,3 +306,130 @@ def test_an_authentication_error_stops_at_once(capsys, monkeypatch, tmp_path):
     assert code == 2
     assert route.call_count == 1
     assert err.strip() == "lockllm: error: Invalid API key"
+
+
+# -- polish: piped stdin, escaped file names, honest footer, --timeout, help ------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_piped_stdin_is_read_without_a_dash(capsys, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(ATTACK))
+    code, out, _err = run(capsys, "scan", "--json")
+    assert code == 1
+    assert json.loads(out)["input"] == "<stdin>"
+
+
+def test_piped_stdin_in_a_real_pipe() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lockllm", "scan", "--local"],
+        input=BENIGN,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "LOCKLLM_API_KEY"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("SAFE")
+
+
+@pytest.mark.parametrize("stdin", [_Terminal(ATTACK), io.StringIO("   \n")])
+def test_a_terminal_or_empty_stdin_is_nothing_to_scan(capsys, monkeypatch, stdin):
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, out, err = run(capsys, "scan")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("lockllm: error: nothing to scan")
+
+
+def test_text_wins_over_piped_stdin(capsys, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(ATTACK))
+    code, out, _ = run(capsys, "scan", BENIGN)
+    assert code == 0
+    assert out.startswith("SAFE")
+
+
+def test_file_names_are_shown_escaped(capsys, tmp_path: Path):
+    name = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.txt"
+    name.write_text(BENIGN, encoding="utf-8")
+    missing = tmp_path / "gone\x1b[31m.txt"
+    code, out, err = run(capsys, "scan", "-f", str(name), "-f", str(missing))
+    assert code == 2
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
+    assert "evil\\x1b]0;owned\\x07\\x1b[2J.txt: SAFE" in out
+    assert "gone\\x1b[31m.txt" in err
+
+
+def test_json_keeps_the_real_file_name(capsys, tmp_path: Path):
+    name = tmp_path / "tab\there.txt"
+    name.write_text(BENIGN, encoding="utf-8")
+    _, out, _ = run(capsys, "scan", "--json", "-f", str(name))
+    assert json.loads(out)["input"] == str(name)  # JSON escapes it itself
+
+
+def test_no_answered_by_when_nothing_was_answered(capsys, tmp_path: Path):
+    code, out, err = run(capsys, "scan", "-f", str(tmp_path / "missing.txt"))
+    assert code == 2
+    assert out == ""
+    assert "answered by" not in err
+    code, _out, err = run(capsys, "scan", BENIGN)
+    assert code == 0
+    assert "(answered by the local engine)" in err
+
+
+def test_timeout_reaches_the_service_client(capsys, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LOCKLLM_API_KEY", "cli-test-key-0123456789")
+    monkeypatch.setenv("LOCKLLM_BASE_URL", "https://lockllm.test")
+    body = {"safe": True, "label": 0, "confidence": 90.0, "injection": 1.0}
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post("https://lockllm.test/v1/scan").respond(200, json=body)
+        code, _, _ = run(capsys, "scan", "--timeout", "2.5", BENIGN)
+    assert code == 0
+    assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_a_bad_timeout_is_a_usage_error(capsys, value: str):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["scan", "--timeout", value, "x"])
+    assert exit_info.value.code == 2
+    assert "positive number of seconds" in capsys.readouterr().err
+
+
+def _subcommands() -> dict:
+    import argparse
+
+    parser = cli.build_parser()
+    (group,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {"": parser, **group.choices}
+
+
+def test_every_option_and_command_has_help():
+    import argparse
+
+    parser = cli.build_parser()
+    (group,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {choice.dest: choice.help for choice in group._choices_actions}
+    assert set(helps) == {"scan", "proxy-url", "serve"}
+    assert all(helps.values())
+    for name, sub in _subcommands().items():
+        if name:
+            assert sub.description, f"{name} has no description"
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            label = action.option_strings or [action.dest]
+            assert action.help, f"{name} {label}"
+            assert action.help != argparse.SUPPRESS, f"{name} {label}"
+
+
+def test_serve_help_describes_the_gateway(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "LockLLM-compatible gateway" in out
+    assert "--port" in out
