@@ -11,23 +11,31 @@ Authentication: the gateway key is accepted as ``Authorization: Bearer <key>``,
 compared in constant time. None of these headers is forwarded; the provider key is added
 instead.
 
-What is scanned: a proxied body is always parsed as JSON first, whatever its
-``Content-Type`` says, and every text in it is scanned (see ``_extract``: the known
-prompt fields with their roles, then every other string leaf as user text). A body that
-is not JSON is handled by its ``Content-Type``: ``multipart/form-data`` is parsed, its
-text fields scanned, and file parts holding JSON or JSON Lines (batch input) scanned like
-a request body, other file parts (audio, images …) not; a malformed multipart body is
-refused (400 ``invalid_multipart``). ``application/octet-stream``, ``image/*``,
-``audio/*`` and ``video/*`` bodies go out unscanned, unless they look like JSON
-(refused, 400 ``invalid_json``). Any other non-JSON body is refused (400), as are
-compressed bodies (415, a ``Content-Encoding`` other than ``identity``) and requests
-with more than one ``Content-Type``.
+What is scanned (see ``_inspect`` and ``_extract``): a proxied body is parsed as JSON
+first, whatever its ``Content-Type`` says (a duplicate key anywhere is refused, 400
+``duplicate_key``); every key and every string value in it is scanned, text split across
+parts, messages or items is scanned joined too, and encoded documents (``data:`` URLs,
+base64 files, PDFs) are decoded and scanned. Only images, audio and video are left out;
+content that cannot be scanned is refused (415 ``unscannable_content``) unless
+``forward_unscannable``. ``multipart/form-data`` bodies are parsed strictly (400
+``invalid_multipart``), every field and text file scanned. Compressed bodies (415), two
+``Content-Encoding`` or ``Content-Type`` headers, and other non-JSON bodies are refused.
+With ``enforce_block`` a client's ``X-LockLLM-Scan-Action: allow_with_warning`` cannot
+downgrade a block.
+
+Availability: reading and scanning a body run in worker processes (``_scanpool``) under
+the request's ``scan_timeout``; past it the answer is 503 ``scan_error`` /
+``scan_timeout`` and nothing is forwarded, while the event loop goes on serving. Under
+uvicorn, ``_limits`` closes connections that do not complete a request head within
+``header_timeout`` and refuses connections past ``max_connections``.
 
 Paths: ``/v1/proxy/<provider>/<path>`` forwards ``<path>`` still percent-encoded, under
 the provider's base URL. A provider name must be spelled plainly (``open%61i`` is an
-unknown provider); a path with a ``.`` or ``..`` segment (encoded or not), a segment
-holding an encoded ``/`` or a backslash, or a ``#`` is answered 404 and never forwarded, so
-a path-scoped base URL (Azure ``/openai/v1``, Vertex, Gemini) cannot be escaped.
+unknown provider); a path with a ``;``, a ``#``, a control character, or a ``.`` / ``..``
+segment in any encoding (``%2e``, ``%252e``, around ``\\`` or an encoded ``/``) is
+answered 404 and never forwarded (``_paths``), so a path-scoped base URL (Azure
+``/openai/v1``, Vertex, Gemini) cannot be escaped. A provider's answer is relayed with
+the provider key and the client's key masked (``_mask``).
 
 ``no_auth`` mode (loopback only) has no key to stop a web page in the user's browser, so
 it checks the browser's headers instead: the ``Host`` must be a loopback name
@@ -37,9 +45,9 @@ which defeats DNS rebinding, and a request with an ``Origin`` that is not a loop
 ``POST`` requests. Both answer 403 ``permission_error`` (``forbidden_host`` /
 ``forbidden_origin``).
 
-Logs carry method, path (never the query), status, request id, duration and verdict:
-never prompt text, never keys. A response that broke off before its end is logged as
-status 500 with ``aborted``.
+Logs carry method, path (never the query; control characters escaped), status, request
+id, duration and verdict: never prompt text, never keys. A response that broke off
+before its end is logged as status 500 with ``aborted``.
 """
 
 from __future__ import annotations
@@ -67,7 +75,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._version import __version__
 from . import _errors
 from ._extract import extract_model
-from ._inspect import Refusal, parse_json
 from ._limits import STATE_KEY as LIMITS_KEY
 from ._limits import install_repeat_filter
 from ._mask import MaskedResponse
@@ -224,22 +231,16 @@ class Gateway:
         request_id = _request_id(request)
         try:
             self.admit(request, request_id)
-            body = _parse_json(await self.read_body(request, request_id), request_id)
-            if not isinstance(body, dict):
-                raise _Problem(
-                    400, _errors.invalid_request("The body must be a JSON object", request_id)
-                )
-            text = body.get("input", body.get("prompt"))
-            if not isinstance(text, str) or not text.strip():
-                raise _Problem(
-                    400,
-                    _errors.invalid_request(
-                        "'input' must be a non-empty string", request_id, "invalid_input"
-                    ),
-                )
-            sensitivity = self._sensitivity(request, body.get("sensitivity"), request_id)
+            body = await self.read_body(request, request_id)
             action = _action(request, request_id)
-            result = await self.run_scan("scan", text, sensitivity, request_id)
+            # Parsed (strictly: no duplicate keys) and checked in the worker too, so a
+            # pathological body costs the worker's time budget, not the event loop's.
+            level = request.headers.get("x-lockllm-sensitivity") or self.settings.sensitivity
+            outcome = await self.run_scan("scan_request", {"body": body}, level, request_id)
+            if outcome[0] == "problem":
+                _, status, code, message = outcome
+                raise _Problem(status, _errors.invalid_request(message, request_id, code))
+            _, result, input_chars = outcome
         except _Problem as problem:
             return _json(problem.status, problem.payload, request_id)
         _note(request, result.safe)
@@ -247,7 +248,7 @@ class Gateway:
             return _json(400, _errors.injection_detected(result, request_id), request_id)
         payload = result.to_dict()
         payload["request_id"] = request_id
-        payload["usage"] = {"requests": 1, "input_chars": len(text)}
+        payload["usage"] = {"requests": 1, "input_chars": input_chars}
         if not result.safe and action == "allow_with_warning":
             payload["scan_warning"] = _scan_warning(result)
         return _json(200, payload, request_id)
@@ -421,15 +422,6 @@ def _note(request: Request, safe: Optional[bool]) -> None:
     request.scope["lockllm"]["verdict"] = (
         "unscanned" if safe is None else ("safe" if safe else "flagged")
     )
-
-
-def _parse_json(body: bytes, request_id: str) -> Any:
-    try:
-        return parse_json(body)
-    except Refusal as refusal:
-        raise _Problem(
-            refusal.status, _errors.invalid_request(refusal.message, request_id, refusal.code)
-        ) from None
 
 
 def _provider_path(request: Request, provider: str, request_id: str) -> str:

@@ -27,7 +27,9 @@ from . import _jsonstrict
 from ._documents import classify
 from ._extract import Extraction, InvalidBody, Message, extract, extract_model
 
-__all__ = ["Refusal", "inspect", "read_body"]
+__all__ = ["Refusal", "inspect", "read_body", "scan_request"]
+
+SENSITIVITIES = ("low", "medium", "high")
 
 _UNSCANNED_TYPES = ("application/octet-stream", "audio/", "image/", "video/")
 _PARAM = re.compile(r';\s*([\w*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -102,6 +104,27 @@ def inspect(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[An
     model = extract_model(parsed, "")
     verdict = scanner.scan_messages(found.messages, sensitivity) if found.messages else None
     return ("ok", verdict, model, found.media)
+
+
+def scan_request(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[Any, ...]:
+    """A ``/v1/scan`` body (``request["body"]``): ``("ok", verdict, input chars)`` or a
+    problem. ``sensitivity`` (the header's, or the default) applies unless the body names
+    one."""
+    try:
+        body = parse_json(request["body"])
+    except Refusal as refusal:
+        return ("problem", refusal.status, refusal.code, refusal.message)
+    if not isinstance(body, dict):
+        return ("problem", 400, "invalid_request", "The body must be a JSON object")
+    text = body.get("input", body.get("prompt"))
+    if not isinstance(text, str) or not text.strip():
+        return ("problem", 400, "invalid_input", "'input' must be a non-empty string")
+    level = body.get("sensitivity")
+    level = sensitivity if level is None else level
+    if level not in SENSITIVITIES:
+        message = f"sensitivity must be one of low, medium, high; got {level!r}"
+        return ("problem", 400, "invalid_sensitivity", message)
+    return ("ok", scanner.scan(text, level), len(text))
 
 
 def _looks_json(body: bytes) -> bool:

@@ -2,8 +2,9 @@
 
 Frames on its stdin and stdout are a 4-byte big-endian length and a pickle. It builds the
 scanner with ``factory()``, warms it, writes a ``ready`` frame, then answers each
-``(method, argument, sensitivity)`` frame (``scan``, ``scan_messages``, or ``inspect``:
-read and scan a proxied body, see ``_inspect``) with ``("ok", result)`` or
+``(method, argument, sensitivity)`` frame (``scan``, ``scan_messages``, ``inspect``
+(read and scan a proxied body) or ``scan_request`` (a ``/v1/scan`` body), see
+``_inspect``) with ``("ok", result)`` or
 ``("error", exception type name)`` until its stdin closes. Only the gateway's own
 ``ScanPool`` talks to it.
 """
@@ -57,7 +58,7 @@ def load_factory(spec: str) -> Callable[[], Any]:
 
 
 def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker process
-    from ._inspect import inspect
+    from ._inspect import inspect, scan_request
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the gateway's to handle
     out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -77,6 +78,8 @@ def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker proce
         try:
             if method == "inspect":
                 reply: Any = ("ok", inspect(scanner, argument, sensitivity))
+            elif method == "scan_request":
+                reply = ("ok", scan_request(scanner, argument, sensitivity))
             else:
                 reply = ("ok", getattr(scanner, method)(argument, sensitivity))
         except Exception as exc:  # reported to the request, not fatal
