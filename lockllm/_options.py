@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, cast
+from typing import Any, Callable, Dict, Mapping, Tuple, cast
 
 from ._vocabulary import COMPRESSION_RATE_RANGE, MAX_CACHE_TTL, OPTIONS, SENSITIVITIES, Option
 from .errors import InvalidRequestError
@@ -102,20 +102,6 @@ def option_headers(
         header, check = rule
         headers[header] = check(name, value)
     return headers
-
-
-def check_timeout(value: Optional[float], name: str = "timeout") -> Optional[float]:
-    """A timeout in seconds: a finite number > 0, or ``None``."""
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InvalidRequestError(f"{name} must be a positive number of seconds; got {value!r}")
-    return float(value)
 
 
 def check_header(name: Any, value: Any) -> None:
