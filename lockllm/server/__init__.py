@@ -14,11 +14,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._settings import DEFAULT_UPSTREAMS, Settings, Upstream
+from ._signature import sign_webhook, verify_webhook_signature
 
 if TYPE_CHECKING:
     from ._app import create_app
 
-__all__ = ["DEFAULT_UPSTREAMS", "Settings", "Upstream", "create_app"]
+__all__ = [
+    "DEFAULT_UPSTREAMS",
+    "Settings",
+    "Upstream",
+    "create_app",
+    "sign_webhook",
+    "verify_webhook_signature",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,7 @@ from ._metrics import Metrics, route_label
 from ._ratelimit import RateLimiter, retry_after_header
 from ._redis import RedisLink, optional_link
 from ._settings import Settings
+from ._webhooks import Webhooks, make_event, verdict_fields
 
 __all__ = ["Production", "ProductionLayer", "key_id"]
 
@@ -88,11 +89,14 @@ class Production:
                 logger.warning("no metrics: prometheus-client is not installed")
         if self.metrics is not None and self.redis is not None:
             self.redis.on_error.append(self.metrics.redis_error)
+        self.webhooks: Optional[Webhooks] = None
+        if settings.webhooks and settings.webhook_secret:
+            self.webhooks = Webhooks(settings.webhooks, settings.webhook_secret, self.metrics)
 
     @property
     def active(self) -> bool:
         """False when every production feature is off (the layer then only passes through)."""
-        return bool(self.limiter or self.cache.enabled or self.metrics)
+        return bool(self.limiter or self.cache.enabled or self.metrics or self.webhooks)
 
     def client_id(self, scope: Scope) -> Optional[str]:
         """The key id of the request's valid key (``anonymous`` without auth), else None."""
@@ -134,6 +138,8 @@ class Production:
         return value
 
     async def aclose(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -199,6 +205,11 @@ class ProductionLayer:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name == b"x-lockllm-blocked":
+                        state["blocked"] = value == b"true"
+                    elif name == b"x-lockllm-model" and value:
+                        state["model"] = value.decode("latin-1")
                 verdict = state.get("cache")
                 if verdict is not None:
                     headers = list(message.get("headers", []))
@@ -212,7 +223,9 @@ class ProductionLayer:
             self._finished(scope, status)
 
     def _finished(self, scope: Scope, status: int) -> None:
-        """Count the request (and what it learnt on the way) once it is answered."""
+        """Count the request, and raise its webhook event, once it is answered."""
+        if self.production.webhooks is not None:
+            self._event(scope, status, self.production.webhooks)
         metrics = self.production.metrics
         if metrics is None:
             return
@@ -233,6 +246,31 @@ class ProductionLayer:
                 metrics.upstream_seconds.labels(provider).observe(seconds)
             if state.get("upstream_failed"):
                 metrics.upstream_errors.labels(provider).inc()
+
+    def _event(self, scope: Scope, status: int, webhooks: Webhooks) -> None:
+        state: Dict[str, Any] = scope["lockllm"]
+        result = state.get("result")
+        if status == 429 and state.get("verdict") == "rate_limited":
+            kind = "rate_limited"
+        elif result is not None and not result.safe and state.get("blocked", status == 400):
+            kind = "blocked"  # proxy answers say so in a header; /v1/scan blocks with a 400
+        elif state.get("upstream_failed"):
+            kind = "upstream_error"
+        else:
+            return
+        route, provider = route_label(scope["path"], self.production.providers)
+        webhooks.emit(
+            make_event(
+                kind,
+                request_id=state.get("request_id"),
+                route=route,
+                provider=provider or None,
+                model=state.get("model"),
+                status=status,
+                verdict=verdict_fields(result) if result is not None else None,
+                key_id=self.production.client_id(scope),
+            )
+        )
 
     async def _metrics(self, scope: Scope, send: Send, metrics: Metrics) -> None:
         rid = request_id(scope)

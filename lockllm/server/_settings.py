@@ -30,6 +30,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 from .._providers import PROVIDERS
 from ..errors import ConfigurationError
 from ._ratelimit import Rate, parse_rate
+from ._webhooks import WebhookSpec, parse_webhooks
 
 __all__ = [
     "DEFAULT_UPSTREAMS",
@@ -72,6 +73,8 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_CACHE_SECRET", "HMAC secret of cache keys; share it to share the cache"),
     ("LOCKLLM_SERVER_METRICS", "false: no Prometheus metrics at /metrics (metrics; true)"),
     ("LOCKLLM_SERVER_METRICS_TOKEN", "Bearer token /metrics requires (metrics_token; none)"),
+    ("LOCKLLM_SERVER_WEBHOOK_URLS", "webhook receivers, comma-separated (config: webhooks)"),
+    ("LOCKLLM_SERVER_WEBHOOK_SECRET", "HMAC secret signing webhooks (webhook_secret; required)"),
     ("LOCKLLM_SERVER_MAX_BODY_BYTES", "request body limit (config: max_body_bytes; 4 MiB)"),
     ("LOCKLLM_SERVER_CONNECT_TIMEOUT", "upstream connect timeout, s (connect_timeout; 10)"),
     ("LOCKLLM_SERVER_READ_TIMEOUT", "upstream read timeout, s (config: read_timeout; 600)"),
@@ -165,6 +168,8 @@ class Settings:
     cache_secret: Optional[str] = field(default=None, repr=False)
     metrics: bool = True
     metrics_token: Optional[str] = field(default=None, repr=False)
+    webhooks: Tuple[WebhookSpec, ...] = ()
+    webhook_secret: Optional[str] = field(default=None, repr=False)
     # Hardening (issue 10): scan budget and pool, connection limits, block and document policy.
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT
     scan_workers: Optional[int] = None  # None: one per CPU
@@ -180,7 +185,8 @@ class Settings:
             f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
             f"workers={self.workers!r}, log_format={self.log_format!r}, "
             f"rate_limit={str(self.rate_limit) if self.rate_limit else None!r}, "
-            f"redis={'set' if self.redis_url else 'unset'}, cache_ttl={self.cache_ttl!r})"
+            f"redis={'set' if self.redis_url else 'unset'}, cache_ttl={self.cache_ttl!r}, "
+            f"webhooks=<{len(self.webhooks)}>)"
         )
 
     @classmethod
@@ -242,6 +248,11 @@ class Settings:
             raise ConfigurationError("cache_ttl and cache_size must be 0 (off) or more")
         if self.cache_secret is not None and len(self.cache_secret) < 16:
             raise ConfigurationError("cache_secret must be at least 16 characters")
+        if self.webhooks and (not self.webhook_secret or len(self.webhook_secret) < 16):
+            raise ConfigurationError(
+                "webhooks are signed: set LOCKLLM_SERVER_WEBHOOK_SECRET (webhook_secret), "
+                "at least 16 characters"
+            )
         if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigurationError(
                 "redis_url must start with redis://, rediss:// or unix:// "
@@ -332,7 +343,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
-    known |= {"cache_secret", "metrics_token"}
+    known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
     known |= set(_NUMBERS) | set(_FLAGS)
     unknown = set(data) - known
     if unknown:
@@ -346,13 +357,16 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
             if not isinstance(data[name], bool):
                 raise ConfigurationError(f"{where}: {name} must be true or false")
             values[name] = data[name]
-    for name in ("host", "sensitivity", "log_format", "redis_url", "cache_secret", "metrics_token"):
+    strings = ("host", "sensitivity", "log_format", "redis_url", "cache_secret", "metrics_token")
+    for name in (*strings, "webhook_secret"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
             values[name] = data[name]
     if "rate_limit" in data:
         values["rate_limit"] = parse_rate(data["rate_limit"], f"{where}: rate_limit")
+    if "webhooks" in data:
+        values["webhooks"] = parse_webhooks(None, data["webhooks"], where)
     if "api_keys" in data:
         keys = data["api_keys"]
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -376,13 +390,17 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
             if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
                 raise ConfigurationError(f"LOCKLLM_SERVER_{name.upper()} must be true or false")
             values[name] = raw in ("true", "1", "yes", "on")
-    for name in ("host", "log_format", "redis_url", "cache_secret", "metrics_token"):
+    strings = ("host", "log_format", "redis_url", "cache_secret", "metrics_token")
+    for name in (*strings, "webhook_secret"):
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = raw.lower() if name == "log_format" else raw
     raw = env.get("LOCKLLM_SERVER_RATE_LIMIT", "").strip()
     if raw:
         values["rate_limit"] = parse_rate(raw, "LOCKLLM_SERVER_RATE_LIMIT")
+    raw = env.get("LOCKLLM_SERVER_WEBHOOK_URLS", "").strip()
+    if raw:  # replaces the config file's list
+        values["webhooks"] = parse_webhooks(raw, None, "LOCKLLM_SERVER_WEBHOOK_URLS")
     return values
 
 
