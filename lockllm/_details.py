@@ -99,10 +99,12 @@ class Span:
 
     ``start`` and ``end`` index the original input string, so ``text[start:end]``
     is the flagged part; ``score`` (0-100) is how strongly that part alone points to
-    ``category``.
+    ``category``; ``rule`` names the rule or detector that produced it (``None`` when
+    the service does not say).
     """
 
     start: int
     end: int
     category: str
     score: float
+    rule: Optional[str] = None

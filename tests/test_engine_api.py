@@ -81,7 +81,15 @@ def test_sensitivity_orders_risk(scanner: LocalScanner) -> None:
 
 
 def test_default_sensitivity() -> None:
-    assert LocalScanner(default_sensitivity="low").scan("hi").sensitivity == "low"
+    assert LocalScanner("low").scan("hi").sensitivity == "low"
+    assert LocalScanner(sensitivity="high").sensitivity == "high"
+
+
+def test_default_sensitivity_keyword_is_a_deprecated_alias() -> None:
+    with pytest.warns(DeprecationWarning, match="default_sensitivity"):
+        scanner = LocalScanner(default_sensitivity="low")
+    assert scanner.sensitivity == scanner.default_sensitivity == "low"
+    assert scanner.scan("hi").sensitivity == "low"
 
 
 @pytest.mark.parametrize("bad", [None, 42, b"bytes", ["list"]])
@@ -94,7 +102,7 @@ def test_unknown_sensitivity_raises(scanner: LocalScanner) -> None:
     with pytest.raises(InvalidRequestError):
         scanner.scan("hi", "extreme")  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError):
-        LocalScanner(default_sensitivity="max")  # type: ignore[arg-type]
+        LocalScanner("max")  # type: ignore[arg-type]
     with pytest.raises(ValueError):  # InvalidRequestError is also a ValueError
         scanner.scan_messages([{"role": "user", "content": "hi"}], "extreme")  # type: ignore[arg-type]
 

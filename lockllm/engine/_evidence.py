@@ -1,20 +1,41 @@
-"""Collect rule evidence ("hits") from a text: phrases, decodings, obfuscation, suffixes."""
+"""The shipped evidence detectors: phrase rules, spaced-out words, ciphers, encoded runs,
+formatting tricks, requests planted in documents and adversarial suffixes.
+
+Each is a ``Detector``: ``detect(view)`` returns ``Finding`` records located in the
+original text. ``default_detectors()`` lists them in the order the scanner runs them;
+``collect_hits`` runs them on one text (the trainer and the decoders' re-scan use it).
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
-from typing import AbstractSet, List, NamedTuple, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._decode import find_encoded
-from ._normalize import Normalized, letters_index, letters_only, normalize
-from ._rules import COMPACT_RULES, ROT13_RULES, RULES, Rule, word_prefixes
+from ._detector import Detector, Finding, TextView
+from ._normalize import Normalized
+from ._rule import Rule
 from ._suffix import find_suffix
 
-__all__ = ["Hit", "collect_hits", "document_context"]
+__all__ = [
+    "Ciphers",
+    "Decoded",
+    "EmbeddedRequests",
+    "FormatTricks",
+    "Hit",
+    "PhraseRules",
+    "SpacedOut",
+    "Suffix",
+    "collect_hits",
+    "default_detectors",
+    "document_context",
+]
+
+Hit = Finding  # the name the scorer and the trainer use
 
 _MAX_PER_RULE = 8
-_MAX_COMPACT = 32  # compact matches examined per rule
+_MAX_SPACED = 32  # spaced-out matches examined per rule
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH_IN_WORD = re.compile("\\w[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+\\w")
 
@@ -53,32 +74,12 @@ _NOT_REQUEST = re.compile(
 
 _MIN_REQUEST_WORDS = 5
 
-# Rules about "your response" mean little in a user's own request ("begin your response
-# with a summary"); they matter inside documents, where nobody should address the model.
-_OUTSIDE_DOCUMENT = {
-    "indirect.text_transform": 0.1,
-    "indirect.modify_response": 0.2,
-    "indirect.your_response": 0.3,
-    "indirect.in_your_response": 0.15,
-}
-
-
 # Words of the strong rules as they look after ROT13 / reversal; the costly passes run
 # only when one of them occurs.
 _CUE_WORDS = ("ignore", "disregard", "forget", "previous", "instruction", "prompt", "system",
               "password", "anything now", "developer mode", "conversation", "url")  # fmt: skip
 _ROT13_CUES = tuple(codecs.encode(w, "rot13") for w in _CUE_WORDS)
 _REVERSED_CUES = tuple(w[::-1] for w in _CUE_WORDS)
-
-
-class Hit(NamedTuple):
-    """One piece of rule evidence, located in the original text."""
-
-    start: int
-    end: int
-    category: str
-    weight: float
-    rule: str
 
 
 def document_context(view: str) -> bool:
@@ -96,50 +97,6 @@ def document_context(view: str) -> bool:
     return count >= 2
 
 
-def _embedded_requests(norm: Normalized) -> List[Hit]:
-    """Requests addressed to an assistant, sitting inside document-like text."""
-    view = norm.text
-    hits = []
-    for m in _SENTENCE.finditer(view):
-        sentence = m.group(0)
-        if _NOT_REQUEST.match(sentence) or not _REQUEST.match(sentence):
-            continue
-        if len(sentence.split()) < _MIN_REQUEST_WORDS:  # menu items, buttons, headings
-            continue
-        s, e = norm.to_original(m.start(), m.end())
-        weight = 0.5 if sentence.rstrip().endswith("?") else 0.55
-        hits.append(Hit(s, e, "indirect_injection", weight, "indirect.embedded_request"))
-        if len(hits) >= _MAX_PER_RULE:
-            break
-    return hits
-
-
-def _run_rules(
-    norm: Normalized,
-    rules: Tuple[Rule, ...],
-    view: str,
-    extra: str,
-    mirror: bool = False,
-    in_document: bool = True,
-    prefixes: Optional[AbstractSet[str]] = None,
-) -> List[Hit]:
-    hits = []
-    n = len(view)
-    for rule in rules:
-        weight = rule.weight if in_document else _OUTSIDE_DOCUMENT.get(rule.name, rule.weight)
-        for i, m in enumerate(rule.finditer(view, prefixes)):
-            if i >= _MAX_PER_RULE:
-                break
-            vs, ve = (n - m.end(), n - m.start()) if mirror else (m.start(), m.end())
-            s, e = norm.to_original(vs, ve)
-            hits.append(Hit(s, e, rule.category, weight, rule.name))
-            if extra:
-                hits.append(Hit(s, e, "obfuscation", rule.weight * 0.9, rule.name + extra))
-            elif _altered(norm, vs, ve, s, e):
-                hits.append(Hit(s, e, "obfuscation", rule.weight * 0.9, "obfuscation.disguised"))
-    return hits
-
-
 def _altered(norm: Normalized, vs: int, ve: int, s: int, e: int) -> bool:
     """True when the matched words were disguised (look-alikes, zero-width, leet …)."""
     if not (norm.invisible or norm.homoglyph_words or norm.leet_words or norm.compat_changes):
@@ -147,76 +104,283 @@ def _altered(norm: Normalized, vs: int, ve: int, s: int, e: int) -> bool:
     return norm.original[s:e].lower() != norm.text[vs:ve]
 
 
-def _transformed_hits(norm: Normalized) -> List[Hit]:
-    hits: List[Hit] = []
-    view = norm.text
-    letters = letters_only(view)  # catches "i g n o r e", "ig nore previ ous"
-    where: Optional[List[int]] = None
-    for rule in COMPACT_RULES:
-        found = 0
-        for i, m in enumerate(rule.finditer(letters)):
-            if i >= _MAX_COMPACT or found >= _MAX_PER_RULE:
-                break  # a text full of triggers: the first ones tell enough
-            if where is None:
-                where = letters_index(view)
-            vs, ve = where[m.start()], where[m.end() - 1] + 1
-            if any(r.pattern.search(view, vs, ve) for r in RULES if r.category == rule.category):
-                continue  # the plain rules already saw it
-            found += 1
-            s, e = norm.to_original(vs, ve)
-            hits.append(Hit(s, e, rule.category, rule.weight, rule.name))
-            hits.append(Hit(s, e, "obfuscation", rule.weight * 0.9, "obfuscation.spaced"))
-    if any(cue in view for cue in _ROT13_CUES):
-        rot = codecs.encode(view, "rot13")
-        hits += _run_rules(norm, ROT13_RULES, rot, ".rot13")
-    if any(cue in view for cue in _REVERSED_CUES):
-        hits += _run_rules(norm, ROT13_RULES, view[::-1], ".reversed", mirror=True)
-    return hits
+class PhraseRules:
+    """The phrase rules over the normalised view, chosen by one prefilter pass.
+
+    The prefilter looks each rule's word cues up among the text's word prefixes and its
+    other cues among the substrings found once per text; only the rules with a cue present
+    run. ``prefilter=False`` runs every rule on the whole text (same findings, slower).
+    """
+
+    name = "rules"
+
+    def __init__(self, rules: Optional[Sequence[Rule]] = None, *, prefilter: bool = True) -> None:
+        if rules is None:
+            from ._rules import RULES
+
+            rules = RULES
+        self.rules: Tuple[Rule, ...] = tuple(rules)
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(dup)}")
+        self.prefilter = prefilter
+        self._always: List[int] = []
+        self._by_word: Dict[str, List[int]] = {}
+        self._by_substring: Dict[str, List[int]] = {}
+        for i, rule in enumerate(self.rules):
+            if not rule.cues and not rule.words:
+                self._always.append(i)
+            for w in rule.word_prefixes:
+                self._by_word.setdefault(w, []).append(i)
+            for c in rule.cues:
+                self._by_substring.setdefault(c, []).append(i)
+
+    def selected(self, view: TextView) -> List[Rule]:
+        """The rules whose cues occur in ``view`` (all of them without the prefilter)."""
+        if not self.prefilter:
+            return list(self.rules)
+        text = view.text
+        prefixes = view.word_prefixes
+        chosen = set(self._always)
+        for word, idx in self._by_word.items():
+            if word in prefixes:
+                chosen.update(idx)
+        for cue, idx in self._by_substring.items():
+            if cue in text:
+                chosen.update(idx)
+        return [self.rules[i] for i in sorted(chosen)]
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings of the rules in ``view``; disguised matches add an obfuscation finding."""
+        text = view.text
+        document = view.document
+        norm = view.normalized
+        found: List[Finding] = []
+        for rule in self.selected(view):
+            matches = (
+                rule.finditer(text, cued=True) if self.prefilter else rule.compiled.finditer(text)
+            )
+            weight = rule.weight_for(document)
+            for i, m in enumerate(matches):
+                if i >= _MAX_PER_RULE:
+                    break
+                vs, ve = m.start(), m.end()
+                s, e = view.to_original(vs, ve)
+                found.append(Finding(s, e, rule.category, weight, rule.id))
+                if _altered(norm, vs, ve, s, e):
+                    found.append(
+                        Finding(s, e, "obfuscation", rule.weight * 0.9, "obfuscation.disguised")
+                    )
+        return found
 
 
-def _decoded_hits(text: str, depth: int) -> List[Hit]:
-    hits = []
-    for d in find_encoded(text):
-        inner = collect_hits(d.text, depth + 1) if depth < 2 else []
-        strong = [h for h in inner if h.weight >= 0.4]
-        if not strong:
-            continue
-        best = max(strong, key=lambda h: h.weight)
-        hits.append(Hit(d.start, d.end, best.category, best.weight, best.rule + "." + d.encoding))
-        hits.append(Hit(d.start, d.end, "obfuscation", best.weight, "obfuscation." + d.encoding))
-    return hits
+class SpacedOut:
+    """Rules over the letters of the view alone: "i g n o r e", "ig-no-re", "I.g.n.o.r.e".
+
+    A match the plain rules already see is skipped; the others add an obfuscation finding.
+    """
+
+    name = "spaced"
+
+    def __init__(
+        self, rules: Optional[Sequence[Rule]] = None, plain: Optional[Sequence[Rule]] = None
+    ) -> None:
+        from ._rules import RULES, SPACED_RULES
+
+        self.rules: Tuple[Rule, ...] = tuple(SPACED_RULES if rules is None else rules)
+        self._plain: Dict[str, Tuple[Rule, ...]] = {}
+        for r in RULES if plain is None else plain:
+            self._plain[r.category] = (*self._plain.get(r.category, ()), r)
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings of the spaced-out rules, located in the original text."""
+        found: List[Finding] = []
+        text = view.text
+        letters, where = view.letters()
+        for rule in self.rules:
+            added = 0
+            for i, m in enumerate(rule.finditer(letters)):
+                if i >= _MAX_SPACED or added >= _MAX_PER_RULE:
+                    break  # a text full of triggers: the first ones tell enough
+                vs, ve = where[m.start()], where[m.end() - 1] + 1
+                plain = self._plain.get(rule.category, ())
+                if any(r.compiled.search(text, vs, ve) for r in plain):
+                    continue  # the plain rules already saw it
+                added += 1
+                s, e = view.to_original(vs, ve)
+                found.append(Finding(s, e, rule.category, rule.weight, rule.id))
+                found.append(Finding(s, e, "obfuscation", rule.weight * 0.9, "obfuscation.spaced"))
+        return found
 
 
-def _format_tricks(norm: Normalized) -> List[Hit]:
-    hits = []
-    n = len(norm.original)
-    if norm.smuggled:
-        hits.append(Hit(0, n, "obfuscation", 0.7, "obfuscation.tag_characters"))
-    bidi = _BIDI.search(norm.original)
-    if bidi:
-        hits.append(Hit(bidi.start(), bidi.end(), "obfuscation", 0.45, "obfuscation.bidi"))
-    if norm.invisible >= 3:
-        zw = _ZERO_WIDTH_IN_WORD.search(norm.original)
-        if zw:
-            hits.append(Hit(zw.start(), zw.end(), "obfuscation", 0.35, "obfuscation.zero_width"))
-    if norm.homoglyph_words >= 2:
-        hits.append(Hit(0, n, "obfuscation", 0.35, "obfuscation.homoglyphs"))
-    return hits
+def _cipher_findings(
+    view: TextView, rules: Sequence[Rule], shown: str, suffix: str, mirror: bool
+) -> List[Finding]:
+    found: List[Finding] = []
+    n = len(shown)
+    for rule in rules:
+        for i, m in enumerate(rule.finditer(shown)):
+            if i >= _MAX_PER_RULE:
+                break
+            vs, ve = (n - m.end(), n - m.start()) if mirror else (m.start(), m.end())
+            s, e = view.to_original(vs, ve)
+            found.append(Finding(s, e, rule.category, rule.weight, rule.id + suffix))
+            found.append(Finding(s, e, "obfuscation", rule.weight * 0.9, rule.id + suffix))
+    return found
 
 
-def collect_hits(text: str, depth: int = 0, norm: Optional[Normalized] = None) -> List[Hit]:
-    """All rule evidence in ``text``, with spans in ``text``'s coordinates."""
-    if norm is None:
-        norm = normalize(text)
-    in_document = document_context(norm.text)
-    prefixes = word_prefixes(norm.text)
-    hits = _run_rules(norm, RULES, norm.text, "", in_document=in_document, prefixes=prefixes)
-    hits += _transformed_hits(norm)
-    if in_document:
-        hits += _embedded_requests(norm)
-    hits += _decoded_hits(text, depth)
-    hits += _format_tricks(norm)
-    suffix = find_suffix(text)
-    if suffix is not None:
-        hits.append(Hit(suffix[0], suffix[1], "adversarial_suffix", suffix[2], "suffix.gcg"))
-    return hits
+class Ciphers:
+    """The strong rules looked for in the ROT13 and in the reversal of the view."""
+
+    name = "ciphers"
+
+    def __init__(self, rules: Optional[Sequence[Rule]] = None) -> None:
+        from ._rules import CIPHER_RULES
+
+        self.rules: Tuple[Rule, ...] = tuple(CIPHER_RULES if rules is None else rules)
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings in the deciphered text, located in the original."""
+        text = view.text
+        found: List[Finding] = []
+        if any(cue in text for cue in _ROT13_CUES):
+            rot = codecs.encode(text, "rot13")
+            found += _cipher_findings(view, self.rules, rot, ".rot13", False)
+        if any(cue in text for cue in _REVERSED_CUES):
+            found += _cipher_findings(view, self.rules, text[::-1], ".reversed", True)
+        return found
+
+
+class Decoded:
+    """Encoded runs (base64, hex, URL-encoding, HTML entities) decoded and re-scanned.
+
+    The decoded text goes through the scanner's evidence detectors (``TextView.rescan``);
+    strong evidence there becomes a finding on the encoded run, plus an obfuscation one.
+    Readable benign text decodes to nothing suspicious and adds nothing.
+    """
+
+    name = "decoded"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings on the encoded runs whose decoding holds strong evidence."""
+        found: List[Finding] = []
+        for d in find_encoded(view.original):
+            strong = [f for f in view.rescan(d.text) if f.weight >= 0.4]
+            if not strong:
+                continue
+            best = max(strong, key=lambda f: f.weight)
+            found.append(
+                Finding(d.start, d.end, best.category, best.weight, best.rule + "." + d.encoding)
+            )
+            found.append(
+                Finding(d.start, d.end, "obfuscation", best.weight, "obfuscation." + d.encoding)
+            )
+        return found
+
+
+class FormatTricks:
+    """Hidden characters: Unicode tag characters, bidi controls, zero-width characters
+    inside words, and words mixing scripts."""
+
+    name = "format"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """One finding per kind of trick present."""
+        norm = view.normalized
+        found: List[Finding] = []
+        n = len(norm.original)
+        if norm.smuggled:
+            found.append(Finding(0, n, "obfuscation", 0.7, "obfuscation.tag_characters"))
+        bidi = _BIDI.search(norm.original)
+        if bidi:
+            found.append(Finding(bidi.start(), bidi.end(), "obfuscation", 0.45, "obfuscation.bidi"))
+        if norm.invisible >= 3:
+            zw = _ZERO_WIDTH_IN_WORD.search(norm.original)
+            if zw:
+                found.append(
+                    Finding(zw.start(), zw.end(), "obfuscation", 0.35, "obfuscation.zero_width")
+                )
+        if norm.homoglyph_words >= 2:
+            found.append(Finding(0, n, "obfuscation", 0.35, "obfuscation.homoglyphs"))
+        return found
+
+
+class EmbeddedRequests:
+    """Requests addressed to an assistant, sitting inside retrieved content."""
+
+    name = "embedded"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Sentences that read as requests, when ``view`` is a document."""
+        if not view.document:
+            return []
+        found: List[Finding] = []
+        for m in _SENTENCE.finditer(view.text):
+            sentence = m.group(0)
+            if _NOT_REQUEST.match(sentence) or not _REQUEST.match(sentence):
+                continue
+            if len(sentence.split()) < _MIN_REQUEST_WORDS:  # menu items, buttons, headings
+                continue
+            s, e = view.to_original(m.start(), m.end())
+            weight = 0.5 if sentence.rstrip().endswith("?") else 0.55
+            found.append(Finding(s, e, "indirect_injection", weight, "indirect.embedded_request"))
+            if len(found) >= _MAX_PER_RULE:
+                break
+        return found
+
+
+class Suffix:
+    """Optimizer-made adversarial suffixes (GCG-style gibberish after a request)."""
+
+    name = "suffix"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """The most suffix-like stretch, if any."""
+        hit = find_suffix(view.original)
+        if hit is None:
+            return []
+        return [Finding(hit[0], hit[1], "adversarial_suffix", hit[2], "suffix.gcg")]
+
+
+def default_detectors(rules: Sequence[Rule] = ()) -> List[Detector]:
+    """The shipped evidence detectors (the learned model is added by the scanner).
+
+    ``rules`` are extra ``Rule`` records run with the shipped phrase rules.
+    """
+    from ._rules import RULES
+
+    return [
+        PhraseRules((*RULES, *rules)),
+        SpacedOut(),
+        Ciphers(),
+        Decoded(),
+        FormatTricks(),
+        EmbeddedRequests(),
+        Suffix(),
+    ]
+
+
+_DEFAULT: Optional[List[Detector]] = None
+
+
+def run_detectors(detectors: Iterable[Detector], view: TextView) -> List[Finding]:
+    """All findings of ``detectors`` in ``view``, in detector order."""
+    found: List[Finding] = []
+    for det in detectors:
+        found.extend(det.detect(view))
+    return found
+
+
+def collect_hits(text: str, depth: int = 0, norm: Optional[Normalized] = None) -> List[Finding]:
+    """All evidence of the shipped detectors in ``text`` (spans in ``text``'s coordinates)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = default_detectors()
+    detectors = _DEFAULT
+
+    def rescan(child: TextView) -> List[Finding]:
+        return run_detectors(detectors, child)
+
+    view = TextView(text, depth=depth, normalized=norm, rescan=rescan)
+    return run_detectors(detectors, view)

@@ -1,35 +1,53 @@
-"""The local scanner: normalise, find evidence, score, build a ``ScanResponse``."""
+"""The local scanner: normalise once, run the detectors, weigh the evidence, build a result."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Pattern,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from ..errors import InvalidRequestError
 from ..types import Debug, ScanResponse, Sensitivity, Span, Usage
-from ._features import chunk_bounds
-from ._model import Model, get_model
-from ._score import THRESHOLDS, combine, confidence, rank, rule_probability
+from ._detector import SOURCES, Classifier, Detector, Finding, Source, TextView
+from ._rule import Rule
+from ._score import CATEGORIES, THRESHOLDS, confidence, rank
 
-if TYPE_CHECKING:
-    from ._evidence import Hit
+# The rule modules compile ~100 regular expressions (tens of ms) and the weights take a
+# moment to read: both happen on the first scan, so ``import lockllm`` stays cheap.
 
-# The rule modules compile ~100 regular expressions (tens of ms); they are imported on the
-# first scan, like the weights, so ``import lockllm`` stays cheap.
-
-__all__ = ["LocalScanner", "MessageSpan", "Analysis", "analyse", "model_probability"]
+__all__ = ["LearnedModel", "LocalScanner", "MessageSpan", "ModelDetector"]
 
 _MAX_SPANS = 32
 _SPAN_FLOOR = 0.3
-# Roles whose content the application itself wrote. Defensive prompts are full of attack
+# Content the application itself wrote (system / developer prompts) is full of attack
 # words ("never reveal these instructions", "if asked to ignore your rules, decline"), so
 # there only hidden payloads (obfuscation) and strong exfiltration / tool-abuse evidence
-# count, and the model is not consulted.
-_TRUSTED_ROLES = frozenset({"system", "developer"})
+# count, and the learned model is not consulted.
 _TRUSTED_CATEGORIES = frozenset({"obfuscation", "data_exfiltration", "tool_abuse"})
 _TRUSTED_FLOOR = 0.7
+_ROLE_SOURCES = {
+    "system": "system", "developer": "system", "user": "user", "assistant": "assistant",
+    "model": "assistant", "tool": "tool", "function": "tool", "ipython": "tool",
+    "document": "document", "documents": "document", "retrieval": "document",
+    "context": "document",
+}  # fmt: skip
+_CATEGORY_SET = frozenset(CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -43,84 +61,104 @@ class MessageSpan(Span):
     message_index: int = 0
 
 
-class Analysis(NamedTuple):
-    """Evidence and risk for one text."""
+def _fallback_category(view: TextView) -> str:
+    if view.document:
+        return "indirect_injection"
+    return "jailbreak" if len(view.original) > 500 else "instruction_override"
 
+
+class _Verdict(NamedTuple):
     risk: float
-    p_rules: float
     p_model: float
-    hits: Tuple[Hit, ...]
-    chunk: Tuple[int, int]  # original-text range of the model's most suspicious window
+    span: Tuple[int, int]  # original-text range the model found most suspicious
+    chunked: bool
+
+
+class LearnedModel:
+    """The shipped model: word n-gram logistic regressions over windows and segments of
+    the normalised text, stacked with the rule evidence. Loaded once, on first use.
+
+    It is a ``Classifier`` (``probability``) and a ``Detector`` (``detect``); as the
+    scanner's model it also weighs the other detectors' findings into the risk.
+    """
+
+    name = "model"
+
+    def probability(self, text: str) -> float:
+        """Probability that ``text`` is an attack, from the text model alone."""
+        from ._model import get_model
+        from ._normalize import normalize
+
+        return get_model().probability(normalize(text).text)
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """One finding: the most suspicious window or segment, at the model's probability."""
+        v = self.verdict(view, [])
+        return [Finding(v.span[0], v.span[1], _fallback_category(view), v.p_model, self.name)]
+
+    def verdict(self, view: TextView, evidence: Sequence[Finding]) -> _Verdict:
+        """Risk of ``view`` given the evidence of the other detectors."""
+        from ._score import assess
+
+        hint = {"tool": True, "document": True, "user": False}.get(view.source or "")
+        a = assess(view.text, view.original, evidence, hint)
+        span = view.to_original(*a.where) if view.text else (0, 0)
+        return _Verdict(a.risk, a.p_model, span, a.chunked)
+
+
+class ModelDetector:
+    """Any ``Classifier`` used as a detector: one finding over the whole text, weighted by
+    the classifier's probability (put it in ``detectors=`` to add a model's opinion as
+    evidence, or pass the classifier as ``model=`` to replace the learned model).
+    """
+
+    def __init__(
+        self, model: Classifier, *, name: str = "model", category: Optional[str] = None
+    ) -> None:
+        if not isinstance(model, Classifier):
+            raise InvalidRequestError("model must have a probability(text) -> float method")
+        if category is not None and category not in _CATEGORY_SET:
+            raise InvalidRequestError(f"unknown category {category!r}")
+        self.model = model
+        self.name = name
+        self.category = category
+
+    def probability(self, text: str) -> float:
+        """The classifier's probability for ``text``, checked to be a number in 0..1."""
+        p = self.model.probability(text)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self.model).__name__}.probability returned {p!r}, not 0..1")
+        return float(p)
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """One finding over the whole text."""
+        p = self.probability(view.original)
+        category = self.category or _fallback_category(view)
+        return [Finding(0, len(view.original), category, p, self.name)]
+
+    def verdict(self, view: TextView, evidence: Sequence[Finding]) -> _Verdict:
+        """Rules and classifier combined: an attack only needs to convince one of them."""
+        from ._score import combine, rule_probability
+
+        p = self.probability(view.original)
+        from ._features import chunk_bounds
+
+        chunked = len(chunk_bounds(len(view.text))) > 1
+        return _Verdict(combine(rule_probability(evidence), p), p, (0, len(view.original)), chunked)
+
+
+_Model = Union[LearnedModel, ModelDetector]
+_shared_model = LearnedModel()
+
+
+class _Analysis(NamedTuple):
+    risk: float  # from the categories that may flag
+    full_risk: float  # from every category (decides whether categories are reported)
+    p_model: float
+    model_span: Optional[Finding]  # the model's finding when it counts
+    evidence: Tuple[Finding, ...]
     chunked: bool
     inference_ms: float
-
-
-def model_probability(model: Model, view: str) -> Tuple[float, Tuple[int, int], bool]:
-    """Highest model probability over the windows of ``view`` and that window's range."""
-    bounds = chunk_bounds(len(view))
-    best, where = 0.0, (0, len(view))
-    for s, e in bounds:
-        p = model.probability(view[s:e])
-        if p > best:
-            best, where = p, (s, e)
-    return best, where, len(bounds) > 1
-
-
-def analyse(text: str, trusted: bool = False, model: Optional[Model] = None) -> Analysis:
-    """Score ``text``; ``trusted`` marks system/developer content (strong rules only)."""
-    from ._evidence import collect_hits
-    from ._normalize import normalize
-
-    norm = normalize(text)
-    hits = collect_hits(text, norm=norm)
-    t0 = time.perf_counter()
-    p_model, (vs, ve), chunked = model_probability(model or get_model(), norm.text)
-    inference_ms = (time.perf_counter() - t0) * 1000.0
-    if trusted:
-        hits = [h for h in hits if h.weight >= _TRUSTED_FLOOR and h.category in _TRUSTED_CATEGORIES]
-        p_model = 0.0
-    p_rules = rule_probability(hits)
-    chunk = norm.to_original(vs, ve) if norm.text else (0, 0)
-    return Analysis(
-        combine(p_rules, p_model), p_rules, p_model, tuple(hits), chunk, chunked, inference_ms
-    )
-
-
-def _model_category(analysis: Analysis, text: str) -> str:
-    if analysis.hits:
-        return max(analysis.hits, key=lambda h: h.weight).category
-    from ._evidence import document_context
-
-    if document_context(text.lower()):
-        return "indirect_injection"
-    return "jailbreak" if len(text) > 500 else "instruction_override"
-
-
-def _spans(analysis: Analysis, text: str, threshold: float) -> List[Span]:
-    strong = sorted(
-        (h for h in analysis.hits if h.weight >= _SPAN_FLOOR), key=lambda h: (h.start, -h.weight)
-    )
-    merged: List[Span] = []
-    # Hits come sorted by start, so the merged spans of one category are disjoint and
-    # ordered: a new hit can only overlap the latest of its category.
-    latest: Dict[str, int] = {}
-    for h in strong:
-        i = latest.get(h.category)
-        sp = merged[i] if i is not None else None
-        if sp is not None and i is not None and h.start < sp.end:
-            merged[i] = Span(
-                sp.start, max(sp.end, h.end), sp.category, round(max(sp.score, h.weight * 100.0), 2)
-            )
-        else:
-            latest[h.category] = len(merged)
-            merged.append(Span(h.start, h.end, h.category, round(h.weight * 100.0, 2)))
-    if analysis.p_model >= threshold and analysis.p_model >= analysis.p_rules:
-        s, e = analysis.chunk
-        merged.append(
-            Span(s, e, _model_category(analysis, text), round(analysis.p_model * 100.0, 2))
-        )
-    merged.sort(key=lambda sp: (sp.start, sp.end, sp.category))
-    return merged[:_MAX_SPANS]
 
 
 def _message_text(message: Mapping[str, Any], index: int) -> str:
@@ -154,52 +192,285 @@ def _check_sensitivity(sensitivity: object) -> Sensitivity:
     return sensitivity  # type: ignore[return-value]
 
 
+def _check_source(source: object) -> Optional[Source]:
+    if source is not None and source not in SOURCES:
+        raise InvalidRequestError(f"source must be one of {', '.join(SOURCES)} or None")
+    return source  # type: ignore[return-value]
+
+
+def _allow_patterns(allow: object) -> Tuple[Pattern[str], ...]:
+    if isinstance(allow, (str, re.Pattern)):
+        allow = (allow,)
+    if not isinstance(allow, Iterable):
+        raise InvalidRequestError("allow must be a sequence of strings or compiled patterns")
+    phrases: List[str] = []
+    patterns: List[Pattern[str]] = []
+    for item in allow:
+        if isinstance(item, str):
+            if item.strip():
+                phrases.append(item)
+        elif isinstance(item, re.Pattern) and isinstance(item.pattern, str):
+            patterns.append(item)
+        else:
+            raise InvalidRequestError(f"allow entries must be str or compiled patterns: {item!r}")
+    if phrases:  # one case-insensitive alternation of literals, longest first
+        ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
+        patterns.insert(0, re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE))
+    return tuple(patterns)
+
+
+def _categories(categories: object) -> Optional[FrozenSet[str]]:
+    if categories is None:
+        return None
+    if isinstance(categories, str) or not isinstance(categories, Iterable):
+        raise InvalidRequestError("categories must be a sequence of category names")
+    chosen = frozenset(categories)
+    unknown = sorted(str(c) for c in chosen - _CATEGORY_SET)
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown categories: {', '.join(unknown)}; known: {', '.join(CATEGORIES)}"
+        )
+    return chosen
+
+
+def _checked(detector: Detector, found: Iterable[Any], n: int) -> List[Finding]:
+    """Findings of a caller's detector, each checked (a clear error beats a wrong verdict)."""
+    out: List[Finding] = []
+    name = getattr(detector, "name", type(detector).__name__)
+    for f in found:
+        if not isinstance(f, Finding):
+            f = Finding(*f)  # a plain 5-tuple
+        if f.category not in _CATEGORY_SET:
+            raise ValueError(f"detector {name!r} returned an unknown category {f.category!r}")
+        if not 0.0 <= f.weight <= 1.0 or not 0 <= f.start <= f.end <= n:
+            raise ValueError(f"detector {name!r} returned a bad finding {tuple(f)!r}")
+        out.append(f)
+    return out
+
+
 class LocalScanner:
-    """Offline prompt-injection scanner: rules plus a compact learned model, no network.
+    """Offline prompt-injection scanner: a pipeline of detectors and a learned model.
+
+    ``LocalScanner(sensitivity="medium", *, threshold=None, allow=(), rules=(),
+    categories=None, detectors=None, model=None)``:
+
+    - ``sensitivity``: ``"low"``, ``"medium"`` or ``"high"``, used when a call names none;
+      each level's risk threshold comes from the shipped weights file.
+    - ``threshold``: an injection score (0-100) at or above which a text is unsafe,
+      overriding the sensitivity's threshold.
+    - ``allow``: strings (matched case-insensitively) or compiled patterns whose matches
+      never count as evidence: an app's own system-prompt phrases, a product name.
+    - ``rules``: extra ``Rule`` records, run with the shipped phrase rules.
+    - ``categories``: the categories that may flag; evidence of the others is still
+      reported (``categories`` and ``spans``) but never makes a text unsafe.
+    - ``detectors``: replace the default list (``lockllm.engine.default_detectors()``).
+    - ``model``: replace the learned model by any ``Classifier`` (``probability(text)``);
+      its probability and the rules combine as "either one convinced".
 
     Results are ``ScanResponse`` objects with ``source="local"``, the ``categories`` that
-    fired and ``spans`` that index the original input. Instances hold no mutable state, so
-    one scanner may serve many threads. The model weights are read on the first scan.
+    fired and ``spans`` (with the ``rule`` that produced each) indexing the original
+    input. Instances hold no per-scan state, so one scanner may serve many threads.
+    Bad options raise ``InvalidRequestError`` (a ``ValueError``).
     """
 
-    def __init__(self, *, default_sensitivity: Sensitivity = "medium") -> None:
-        self._default: Sensitivity = _check_sensitivity(default_sensitivity)
+    def __init__(
+        self,
+        sensitivity: Sensitivity = "medium",
+        *,
+        threshold: Optional[float] = None,
+        allow: Iterable[Union[str, Pattern[str]]] = (),
+        rules: Sequence[Rule] = (),
+        categories: Optional[Iterable[str]] = None,
+        detectors: Optional[Sequence[Detector]] = None,
+        model: Optional[Classifier] = None,
+        default_sensitivity: Optional[Sensitivity] = None,
+    ) -> None:
+        if default_sensitivity is not None:
+            warnings.warn(
+                "LocalScanner(default_sensitivity=...) is deprecated; pass the sensitivity "
+                "as the first argument: LocalScanner('low')",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            sensitivity = default_sensitivity
+        self._default: Sensitivity = _check_sensitivity(sensitivity)
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not 0.0 <= threshold <= 100.0
+        ):
+            raise InvalidRequestError(f"threshold must be a number from 0 to 100: {threshold!r}")
+        self._threshold = None if threshold is None else float(threshold) / 100.0
+        self._allow = _allow_patterns(allow)
+        if isinstance(rules, Rule) or not all(isinstance(r, Rule) for r in rules):
+            raise InvalidRequestError("rules must be a sequence of lockllm.engine.Rule records")
+        self._flagging = _categories(categories)
+        from ._evidence import PhraseRules, default_detectors
+
+        try:
+            if detectors is None:
+                chosen: List[Detector] = default_detectors(tuple(rules))
+            else:
+                given: object = detectors
+                if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+                    raise InvalidRequestError("detectors must be a sequence of Detector objects")
+                chosen = list(given)
+                for d in chosen:
+                    if not isinstance(d, Detector):
+                        raise InvalidRequestError(
+                            f"{d!r} is not a Detector (it needs a name and detect(view))"
+                        )
+                if rules:
+                    chosen.append(PhraseRules(tuple(rules)))
+        except ValueError as error:  # e.g. an extra rule repeating a shipped rule's id
+            if isinstance(error, InvalidRequestError):
+                raise
+            raise InvalidRequestError(str(error)) from None
+        self._detectors: Tuple[Detector, ...] = tuple(chosen)
+        self._shipped = frozenset(
+            i for i, d in enumerate(self._detectors) if type(d).__module__ == PhraseRules.__module__
+        )
+        self._model: _Model = _shared_model if model is None else ModelDetector(model)
 
     @property
-    def default_sensitivity(self) -> Sensitivity:
+    def sensitivity(self) -> Sensitivity:
         """Sensitivity used when a call does not name one."""
         return self._default
 
-    def scan(self, input: str, sensitivity: Optional[Sensitivity] = None) -> ScanResponse:
-        """Scan one text. Raises ``InvalidRequestError`` for non-str input."""
+    @property
+    def default_sensitivity(self) -> Sensitivity:
+        """Deprecated name of ``sensitivity``."""
+        return self._default
+
+    @property
+    def detectors(self) -> Tuple[Detector, ...]:
+        """The evidence detectors, in the order they run (the model comes after them)."""
+        return self._detectors
+
+    def _threshold_for(self, level: Sensitivity) -> float:
+        return THRESHOLDS[level] if self._threshold is None else self._threshold
+
+    def _evidence(self, view: TextView) -> List[Finding]:
+        found: List[Finding] = []
+        n = len(view.original)
+        for i, det in enumerate(self._detectors):
+            out = det.detect(view)
+            found.extend(out if i in self._shipped else _checked(det, out, n))
+        return found
+
+    def _masked(self, text: str) -> str:
+        if not self._allow:
+            return text
+        chars: Optional[List[str]] = None
+        for pattern in self._allow:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    if chars is None:
+                        chars = list(text)
+                    chars[m.start() : m.end()] = " " * (m.end() - m.start())
+        return text if chars is None else "".join(chars)
+
+    def _analyse(self, text: str, source: Optional[Source]) -> _Analysis:
+        view = TextView(self._masked(text), source=source, rescan=self._evidence)
+        evidence = self._evidence(view)
+        if source == "system":
+            evidence = [
+                f
+                for f in evidence
+                if f.weight >= _TRUSTED_FLOOR and f.category in _TRUSTED_CATEGORIES
+            ]
+            from ._score import rule_probability
+
+            risk = rule_probability(evidence)
+            flagging = [f for f in evidence if self._may_flag(f.category)]
+            return _Analysis(
+                rule_probability(flagging), risk, 0.0, None, tuple(evidence), False, 0.0
+            )
+        flagging = [f for f in evidence if self._may_flag(f.category)]
+        t0 = time.perf_counter()
+        verdict = self._model.verdict(view, flagging)
+        if self._flagging is not None and len(flagging) < len(evidence):
+            full = self._model.verdict(view, evidence)
+        else:
+            full = verdict
+        inference_ms = (time.perf_counter() - t0) * 1000.0
+        category = (
+            max(evidence, key=lambda f: f.weight).category if evidence else _fallback_category(view)
+        )
+        risk, p_model = verdict.risk, verdict.p_model
+        if not self._may_flag(category):
+            # The model's own say cannot flag a text in a category that may not flag.
+            risk = self._rules_only(flagging)
+        s, e = verdict.span
+        model_span = Finding(s, e, category, full.p_model, self._model.name)
+        return _Analysis(
+            risk, full.risk, p_model, model_span, tuple(evidence), full.chunked, inference_ms
+        )
+
+    @staticmethod
+    def _rules_only(flagging: Sequence[Finding]) -> float:
+        from ._score import rule_probability
+
+        return rule_probability(flagging)
+
+    def _may_flag(self, category: str) -> bool:
+        return self._flagging is None or category in self._flagging
+
+    def scan(
+        self,
+        input: str,
+        sensitivity: Optional[Sensitivity] = None,
+        *,
+        source: Optional[Source] = None,
+    ) -> ScanResponse:
+        """Scan one text. ``source`` says where it comes from (``"user"``, ``"assistant"``,
+        ``"system"``, ``"tool"`` or ``"document"``; ``None``: inferred from its shape).
+
+        Raises ``InvalidRequestError`` for non-str input or an unknown sensitivity/source.
+        """
         level = _check_sensitivity(self._default if sensitivity is None else sensitivity)
+        hint = _check_source(source)
         if not isinstance(input, str):
             raise InvalidRequestError(f"input must be a str, not {type(input).__name__}")
         started = time.perf_counter()
+        threshold = self._threshold_for(level)
         if not input.strip():
-            return _empty(level, len(input), started)
-        analysis = analyse(input)
-        threshold = THRESHOLDS[level]
+            return _response(level, threshold, 0.0, False, (), (), len(input), started, 0.0, False)
+        analysis = self._analyse(input, hint)
         unsafe = analysis.risk >= threshold
-        spans = _spans(analysis, input, threshold)
         return _response(
-            level, analysis.risk, unsafe, _categories(analysis, input, unsafe), tuple(spans),
-            len(input), started, analysis.inference_ms, analysis.chunked,
+            level, threshold, analysis.risk, unsafe, _result_categories(analysis, threshold),
+            tuple(_spans(analysis, threshold)), len(input), started, analysis.inference_ms,
+            analysis.chunked,
         )  # fmt: skip
+
+    def scan_many(
+        self,
+        texts: Iterable[str],
+        sensitivity: Optional[Sensitivity] = None,
+        *,
+        source: Optional[Source] = None,
+    ) -> List[ScanResponse]:
+        """Scan each of ``texts``; the results come in the same order."""
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            raise InvalidRequestError("texts must be a sequence of strings, not one string")
+        return [self.scan(text, sensitivity, source=source) for text in texts]
 
     def scan_messages(
         self, messages: Sequence[Mapping[str, Any]], sensitivity: Optional[Sensitivity] = None
     ) -> ScanResponse:
         """Scan a chat transcript, role-aware; the verdict is that of the riskiest message.
 
-        ``spans`` are ``MessageSpan`` objects: offsets index the text of the message named
-        by ``message_index``. System and developer messages count only strong evidence.
+        Each message's role becomes its source: ``system``/``developer`` count only strong
+        evidence; ``tool``/``function`` results and ``document`` content are retrieved
+        content. ``spans`` are ``MessageSpan`` objects: offsets index the text of the
+        message named by ``message_index``.
         """
         level = _check_sensitivity(self._default if sensitivity is None else sensitivity)
         if not _is_message_list(messages):
             raise InvalidRequestError("messages must be a sequence of mappings")
         started = time.perf_counter()
-        threshold = THRESHOLDS[level]
+        threshold = self._threshold_for(level)
         risk, inference_ms, chunked, chars = 0.0, 0.0, False, 0
         categories: List[str] = []
         spans: List[Span] = []
@@ -209,36 +480,82 @@ class LocalScanner:
             if not text.strip():
                 continue
             role = str(message.get("role", "user")).lower()
-            analysis = analyse(text, trusted=role in _TRUSTED_ROLES)
+            analysis = self._analyse(text, _ROLE_SOURCES.get(role))  # type: ignore[arg-type]
             inference_ms += analysis.inference_ms
             chunked = chunked or analysis.chunked
             risk = max(risk, analysis.risk)
-            unsafe_here = analysis.risk >= threshold
-            for cat in _categories(analysis, text, unsafe_here):
+            for cat in _result_categories(analysis, threshold):
                 if cat not in categories:
                     categories.append(cat)
-            for sp in _spans(analysis, text, threshold):
-                spans.append(MessageSpan(sp.start, sp.end, sp.category, sp.score, index))
-        unsafe = risk >= threshold
-        if not unsafe:
-            categories = []
+            for sp in _spans(analysis, threshold):
+                spans.append(_message_span(sp, index))
         return _response(
-            level, risk, unsafe, tuple(categories), tuple(spans[:_MAX_SPANS]), chars, started,
-            inference_ms, chunked,
+            level, threshold, risk, risk >= threshold, tuple(categories),
+            tuple(spans[:_MAX_SPANS]), chars, started, inference_ms, chunked,
         )  # fmt: skip
 
 
-def _categories(analysis: Analysis, text: str, unsafe: bool) -> Tuple[str, ...]:
-    if not unsafe:
+def _message_span(span: Span, index: int) -> MessageSpan:
+    return MessageSpan(
+        start=span.start,
+        end=span.end,
+        category=span.category,
+        score=span.score,
+        rule=span.rule,
+        message_index=index,
+    )
+
+
+def _result_categories(analysis: _Analysis, threshold: float) -> Tuple[str, ...]:
+    """Categories are reported when the evidence, all categories counted, would flag."""
+    if analysis.full_risk < threshold:
         return ()
-    cats = [c for c, _ in rank(analysis.hits)]
-    if not cats:
-        cats = [_model_category(analysis, text)]
+    cats = [c for c, _ in rank(analysis.evidence)]
+    if not cats and analysis.model_span is not None:
+        cats = [analysis.model_span.category]
     return tuple(cats)
+
+
+def _spans(analysis: _Analysis, threshold: float) -> List[Span]:
+    """Evidence at or above the floor, and the model's window when it decided and no
+    finding of its category lies there; findings of one category that overlap are merged
+    into one span (named after the strongest)."""
+    picked = [f for f in analysis.evidence if f.weight >= _SPAN_FLOOR]
+    m = analysis.model_span
+    if m is not None and m.weight >= threshold and m.end > m.start:
+        from ._score import rule_probability
+
+        # The model's window is coarse: where a finding of its category lies inside it,
+        # that finding's precise span stands for both.
+        if m.weight >= rule_probability(analysis.evidence) and not any(
+            f.category == m.category and f.start < m.end and m.start < f.end for f in picked
+        ):
+            picked.append(m)
+    picked.sort(key=lambda f: (f.start, -f.weight))
+    merged: List[List[Any]] = []  # [start, end, category, weight, rule]
+    latest: Dict[str, int] = {}
+    # Sorted by start, the merged spans of one category are disjoint and ordered: a new
+    # finding can only overlap the latest span of its category.
+    for f in picked:
+        i = latest.get(f.category)
+        if i is not None and f.start < merged[i][1]:
+            sp = merged[i]
+            sp[1] = max(sp[1], f.end)
+            if f.weight > sp[3]:
+                sp[3], sp[4] = f.weight, f.rule
+        else:
+            latest[f.category] = len(merged)
+            merged.append([f.start, f.end, f.category, f.weight, f.rule])
+    merged.sort(key=lambda sp: (sp[0], sp[1], sp[2]))
+    return [
+        Span(start=s, end=e, category=c, score=round(w * 100.0, 2), rule=r)
+        for s, e, c, w, r in merged[:_MAX_SPANS]
+    ]
 
 
 def _response(
     level: Sensitivity,
+    threshold: float,
     risk: float,
     unsafe: bool,
     categories: Tuple[str, ...],
@@ -248,7 +565,6 @@ def _response(
     inference_ms: float,
     chunked: bool,
 ) -> ScanResponse:
-    threshold = THRESHOLDS[level]
     return ScanResponse(
         safe=not unsafe,
         label=1 if unsafe else 0,
@@ -266,7 +582,3 @@ def _response(
         spans=spans,
         source="local",
     )
-
-
-def _empty(level: Sensitivity, chars: int, started: float) -> ScanResponse:
-    return _response(level, 0.0, False, (), (), chars, started, 0.0, False)
