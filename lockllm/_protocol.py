@@ -43,6 +43,7 @@ from .errors import (
     body_excerpt,
     error_from_response,
     mask,
+    mask_tree,
 )
 from .types import ScanResponse
 
@@ -425,7 +426,6 @@ class ScanCall:
             return self._failed_attempt(True, message, None)
         status, headers = self._status, self._headers_in
         secret = self._config.api_key
-        request_id = mask(headers.get("x-request-id") or self.request_id, secret)
         if stop == "too_large":
             limit = self._config.max_response_bytes
             return self._fail(
@@ -433,7 +433,7 @@ class ScanCall:
                     f"HTTP {status} from LockLLM: the response is larger than the "
                     f"client's limit of {limit} bytes (max_response_bytes)",
                     status=status,
-                    request_id=request_id,
+                    request_id=self._server_request_id(headers),
                 )
             )
         content = reader.content
@@ -441,14 +441,14 @@ class ScanCall:
             content = content.replace(secret.encode(), b"***")
         if 200 <= status < 300:
             try:
-                return self._done(self._parse(headers, content, status, request_id))
+                return self._done(self._parse(headers, content, status))
             except InvalidResponseError as error:
                 return self._fail(error)
         logger.debug("LockLLM scan %s: HTTP %d", self.request_id, status)
         if status in RETRYABLE_STATUSES and self._tries <= self._config.max_retries:
             return self._retry(retry_delay(self._tries, headers), f"HTTP {status}")
         return self._fail(
-            error_from_response(status, headers, content, request_id=request_id, secret=secret)
+            error_from_response(status, headers, content, request_id=self.request_id, secret=secret)
         )
 
     def _failed_attempt(self, timed_out: bool, cause: str, exc: Optional[BaseException]) -> Outcome:
@@ -490,18 +490,25 @@ class ScanCall:
         )
         return Failed(error)
 
-    def _parse(
-        self, headers: Mapping[str, str], content: bytes, status: int, request_id: str
-    ) -> ScanResponse:
+    def _server_request_id(self, headers: Mapping[str, str]) -> str:
+        """The server's ``X-Request-Id`` (key masked), else the one we sent."""
+        found = headers.get("x-request-id")
+        return mask(found, self._config.api_key) if found else self.request_id
+
+    def _parse(self, headers: Mapping[str, str], content: bytes, status: int) -> ScanResponse:
         data = load_json(content)
+        if b"\\" in content:  # the key may hide behind JSON escapes: mask what was decoded
+            data = mask_tree(data, self._config.api_key)
         if not isinstance(data, dict) or not isinstance(data.get("safe"), bool):
             raise InvalidResponseError(
                 f"HTTP {status} from LockLLM did not carry a scan result",
                 status=status,
-                request_id=request_id,
+                request_id=self._server_request_id(headers),
                 body=body_excerpt(content, self._config.api_key),
             )
         found = as_str(data.get("request_id"))
         if found is not None:
             request_id = mask(found, self._config.api_key)
+        else:
+            request_id = self._server_request_id(headers)
         return parse_scan_response(data, request_id, self.sensitivity)

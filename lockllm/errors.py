@@ -29,7 +29,7 @@ key is masked (``***``) in all of them, should the server echo it back: in ``mes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, TypeVar
 
 from ._headers import retry_after_seconds
 from ._parse import (
@@ -68,6 +68,7 @@ __all__ = [
     "error_from_response",
 ]
 
+_T = TypeVar("_T")
 BODY_EXCERPT_CHARS = 200
 MAX_RETRY_AFTER_REPORTED = 86400.0  # a day: beyond it a Retry-After is nonsense
 
@@ -307,6 +308,29 @@ def body_excerpt(content: bytes, secret: Optional[str] = None) -> str:
 def mask(text: str, secret: Optional[str]) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``***``."""
     return text.replace(secret, "***") if secret else text
+
+
+def mask_tree(value: _T, secret: Optional[str]) -> _T:
+    """``value`` with ``secret`` replaced by ``***`` in every string inside it.
+
+    Recurses through dicts (keys and values), lists and tuples; anything else is kept as
+    is. ``value`` itself is returned when there is no secret.
+    """
+    if not secret:
+        return value
+    masked: Any
+    if isinstance(value, str):
+        masked = value.replace(secret, "***")
+    elif isinstance(value, dict):
+        masked = {mask_tree(k, secret): mask_tree(v, secret) for k, v in value.items()}
+    elif isinstance(value, list):
+        masked = [mask_tree(item, secret) for item in value]
+    elif isinstance(value, tuple):
+        masked = tuple(mask_tree(item, secret) for item in value)
+    else:
+        masked = value
+    result: _T = masked
+    return result
 
 
 def error_from_response(

@@ -447,3 +447,28 @@ def test_an_echoed_key_in_the_header_alone_is_masked() -> None:
     assert isinstance(outcome, Failed)
     assert outcome.error.request_id == "x***x"
     assert KEY not in str(outcome.error)
+
+
+def test_a_key_hidden_behind_json_escapes_is_masked_in_a_result() -> None:
+    escaped = KEY.replace("S", "\\u0053").encode()  # JSON decodes it back to the key
+    call = make_call()
+    call.sent()
+    body = (
+        b'{"safe": true, "request_id": "' + escaped + b'", "policy_warnings": [{"policy_name": "p '
+    )
+    body += escaped + b'"}]}'
+    outcome = call.on_response(200, Headers(), body)
+    assert isinstance(outcome, Done)
+    assert KEY not in repr(outcome.result)
+    assert outcome.result.request_id == "***"
+
+
+def test_a_key_hidden_behind_json_escapes_is_masked_in_an_error() -> None:
+    escaped = KEY.replace("S", "\\u0053").encode()
+    call = make_call(max_retries=0)
+    call.sent()
+    body = b'{"error": {"message": "bad ' + escaped + b'", "code": "' + escaped + b'"}}'
+    outcome = call.on_response(401, Headers(), body)
+    assert isinstance(outcome, Failed)
+    assert KEY not in str(outcome.error)
+    assert outcome.error.code == "***"

@@ -42,7 +42,7 @@ import json
 from typing import Any, Dict, Mapping, Optional, Tuple, TypeVar
 
 from .._vocabulary import LOCKLLM_ERROR_MARKERS
-from ..errors import LockLLMError, error_from_response
+from ..errors import LockLLMError, error_from_response, mask_tree
 
 __all__ = [
     "dual_class",
@@ -87,27 +87,8 @@ def is_lockllm_body(content: bytes, headers: Mapping[str, str]) -> bool:
     return str(headers.get("x-lockllm-blocked", "")).strip().lower() == "true"
 
 
-def mask(value: _T, secret: Optional[str]) -> _T:
-    """``value`` with ``secret`` replaced by ``***`` in every string inside it.
-
-    Recurses through dicts (keys and values), lists and tuples; anything else is kept as
-    is. ``value`` itself is returned when there is no secret.
-    """
-    if not secret:
-        return value
-    masked: Any
-    if isinstance(value, str):
-        masked = value.replace(secret, MASK)
-    elif isinstance(value, dict):
-        masked = {mask(k, secret): mask(v, secret) for k, v in value.items()}
-    elif isinstance(value, list):
-        masked = [mask(item, secret) for item in value]
-    elif isinstance(value, tuple):
-        masked = tuple(mask(item, secret) for item in value)
-    else:
-        masked = value
-    result: _T = masked
-    return result
+mask = mask_tree
+"""``value`` with the key masked in every string inside it (``lockllm.errors.mask_tree``)."""
 
 
 @functools.cache
