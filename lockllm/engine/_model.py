@@ -1,7 +1,15 @@
-"""The learned scorer: a logistic regression over sparse n-gram features.
+"""The learned scorers: logistic regressions over sparse word n-gram features.
 
-The weights live in ``_weights.json`` next to this module (written by
-``scripts/train_engine.py``) and are read on the first scan, never at import time.
+Two linear models share one feature space (``_features.word_grams``):
+
+- the *text* model reads the whole text in overlapping windows (the highest window wins);
+- the *segment* model reads each line and sentence on its own (the highest one wins), so
+  an instruction planted in a long document is not diluted by the document around it.
+
+Their raw scores, the rule evidence and the other detectors are combined by the stacker
+of ``_score.py``; thresholds per sensitivity sit in the same weights file. The weights live
+in ``_weights.json`` next to this module (written by ``scripts/train_engine.py``) and are
+read on the first scan, never at import time.
 """
 
 from __future__ import annotations
@@ -11,50 +19,111 @@ import math
 import threading
 from importlib import resources
 from itertools import repeat
-from typing import Dict, Optional
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
-from ._features import char_grams, word_grams
+from ._features import chunk_bounds, segment_bounds, word_grams
 
-__all__ = ["Model", "get_model", "WEIGHTS_FILE"]
+__all__ = ["LinearModel", "Model", "get_model", "load_model", "WEIGHTS_FILE", "sigmoid"]
 
 WEIGHTS_FILE = "_weights.json"
+# Raw scores are clipped to this range before stacking.
+LOGIT_CLIP = 8.0
 
 
-class Model:
-    """Linear model over hashed-free sparse vocabularies (dict look-ups only)."""
+def sigmoid(z: float) -> float:
+    """Logistic function, safe for any ``z``."""
+    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
-    __slots__ = ("bias", "char", "word")
 
-    def __init__(self, bias: float, char: Dict[str, float], word: Dict[str, float]) -> None:
+class LinearModel:
+    """Bias plus a dict of word-gram weights (dict look-ups only)."""
+
+    __slots__ = ("bias", "word")
+
+    def __init__(self, bias: float, word: Dict[str, float]) -> None:
         self.bias = bias
-        self.char = char
         self.word = word
 
     def logit(self, view: str) -> float:
-        """Raw score of one normalised chunk (log-odds of "attack")."""
-        score = self.bias
-        grams = char_grams(view) if self.char else None
-        if grams:
-            score += sum(map(self.char.get, grams, repeat(0.0))) / math.sqrt(len(grams))
+        """Raw score of one piece of normalised text (log-odds of "attack")."""
         words = word_grams(view)
-        if words:
-            score += sum(map(self.word.get, words, repeat(0.0))) / math.sqrt(len(words))
-        return score
-
-    def probability(self, view: str) -> float:
-        """``logit`` squashed to 0..1."""
-        z = self.logit(view)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        if not words:
+            return self.bias
+        return self.bias + sum(map(self.word.get, words, repeat(0.0))) / math.sqrt(len(words))
 
 
-_lock = threading.Lock()
-_model: Optional[Model] = None
+class Model:
+    """The shipped model: text and segment scorers, the stacker and the thresholds."""
+
+    __slots__ = ("known_rules", "segment", "stack", "stack_bias", "text", "thresholds")
+
+    def __init__(
+        self,
+        text: LinearModel,
+        segment: LinearModel,
+        stack_bias: float,
+        stack: Dict[str, float],
+        thresholds: Dict[str, float],
+        known_rules: FrozenSet[str] = frozenset(),
+    ) -> None:
+        self.text = text
+        self.segment = segment
+        self.stack_bias = stack_bias
+        self.stack = stack
+        self.thresholds = thresholds
+        self.known_rules = known_rules  # rule ids the stacker was fitted with
+
+    def text_logit(self, view: str) -> Tuple[float, Tuple[int, int], bool]:
+        """Highest text-model score over the windows of ``view``, its window, chunked?"""
+        bounds = chunk_bounds(len(view))
+        best, where = -LOGIT_CLIP, (0, len(view))
+        for s, e in bounds:
+            z = self.text.logit(view[s:e])
+            if z > best:
+                best, where = z, (s, e)
+        return min(best, LOGIT_CLIP), where, len(bounds) > 1
+
+    def segment_logit(self, view: str) -> Tuple[float, Tuple[int, int], int]:
+        """Highest segment-model score over the lines/sentences of ``view``.
+
+        Returns the score, that segment's range and the number of segments; a text of one
+        segment gets ``-LOGIT_CLIP`` (the text model already read it whole).
+        """
+        bounds = segment_bounds(view)
+        best, where = -LOGIT_CLIP, (0, len(view))
+        if len(bounds) < 2:
+            return best, where, len(bounds)
+        for s, e in bounds:
+            z = self.segment.logit(view[s:e])
+            if z > best:
+                best, where = z, (s, e)
+        return min(best, LOGIT_CLIP), where, len(bounds)
+
+    def probability(self, text: str) -> float:
+        """Text-model probability that ``text`` (a normalised view) is an attack."""
+        return sigmoid(self.text_logit(text)[0])
+
+
+def _linear(data: Mapping[str, Any]) -> LinearModel:
+    return LinearModel(float(data["bias"]), {str(k): float(v) for k, v in data["word"].items()})
 
 
 def load_model(raw: str) -> Model:
     """Build a model from the JSON text of a weights file."""
     data = json.loads(raw)
-    return Model(float(data["bias"]), dict(data["char"]), dict(data["word"]))
+    stack = data["stack"]
+    return Model(
+        _linear(data["text"]),
+        _linear(data["segment"]),
+        float(stack["bias"]),
+        {str(k): float(v) for k, v in stack["weights"].items()},
+        {str(k): float(v) for k, v in data["oof_thresholds"].items()},
+        frozenset(str(r) for r in stack.get("known_rules", ())),
+    )
+
+
+_lock = threading.Lock()
+_model: Optional[Model] = None
 
 
 def get_model() -> Model:

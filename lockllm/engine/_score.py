@@ -1,20 +1,53 @@
-"""Turn rule hits and model probabilities into a risk, a label and categories."""
+"""Turn detector evidence into one risk, a label and categories.
+
+Every detector contributes on its own scale: the text model and the segment model a
+log-odds score, each rule its weight (by rule id and by category), the character language
+model its gibberish score. A logistic *stacker*, fitted by ``scripts/train_engine.py`` on
+out-of-fold scores with whole source repositories held out, weighs them into one risk.
+Rule and category weights of the stacker are never negative, so evidence can only raise
+the risk, and one strong detector suffices: unlike a noisy-OR under one threshold, a rule
+the data shows to be reliable is worth as much as the data says, on its own.
+
+Thresholds per sensitivity live only in the weights file; ``THRESHOLDS`` reads them from
+there on first use.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
+
+from ._model import LOGIT_CLIP, sigmoid
 
 if TYPE_CHECKING:
     from ._evidence import Hit
 
-__all__ = ["THRESHOLDS", "CATEGORIES", "rule_probability", "combine", "confidence", "rank"]
+__all__ = [
+    "Assessment",
+    "CATEGORIES",
+    "assess",
+    "LEVELS",
+    "THRESHOLDS",
+    "combine",
+    "confidence",
+    "rank",
+    "rule_probability",
+    "stack_features",
+    "stacked_risk",
+    "thresholds",
+]
 
-# Risk (0..1) at or above which a text is labelled unsafe. Chosen by
-# ``scripts/train_engine.py`` on out-of-fold scores of the training split (4 folds, the
-# model of each fold never saw the rows it scored; the held-out test split is not used):
-# the lowest threshold whose false-positive rate on benign rows is at most 0.5% (low),
-# 2% (medium) and 6% (high), after adding the synthetic long-benign texts.
-THRESHOLDS: Mapping[str, float] = {"low": 0.82, "medium": 0.62, "high": 0.49}
+LEVELS = ("low", "medium", "high")
 
 CATEGORIES = (
     "instruction_override",
@@ -31,8 +64,116 @@ CATEGORIES = (
 _CATEGORY_FLOOR = 0.3
 
 
+def thresholds() -> Dict[str, float]:
+    """Risk (0..1) at or above which a text is unsafe, per sensitivity (from the weights)."""
+    from ._model import get_model
+
+    return get_model().thresholds
+
+
+class _Thresholds(Mapping[str, float]):
+    """Read-only view of ``thresholds()``; membership needs no weights (no load)."""
+
+    def __getitem__(self, key: str) -> float:
+        return thresholds()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in LEVELS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LEVELS)
+
+    def __len__(self) -> int:
+        return len(LEVELS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+THRESHOLDS: Mapping[str, float] = _Thresholds()
+
+
+def stack_features(
+    z_text: float,
+    z_segment: float,
+    document: bool,
+    hits: Iterable[Hit],
+    charlm: float = 0.0,
+) -> Dict[str, float]:
+    """The stacker's inputs for one text (the trainer builds them with this very function).
+
+    ``z_text`` / ``z_segment`` are the models' raw scores (``-LOGIT_CLIP`` when absent),
+    ``document`` says whether the text is (or looks like) retrieved content, ``hits`` are
+    rule findings and ``charlm`` the gibberish score of ``_charlm``.
+    """
+    lo = -LOGIT_CLIP
+    feats: Dict[str, float] = {
+        "z_text": max(z_text, lo) - lo,
+        # An instruction in its own line means more in retrieved content than from a user.
+        "z_seg_doc": (max(z_segment, lo) - lo) if document else 0.0,
+        "z_seg_user": 0.0 if document else max(z_segment, lo) - lo,
+        "doc": 1.0 if document else 0.0,
+        "charlm": charlm,
+    }
+    for h in hits:
+        for key in ("rule:" + h.rule, "cat:" + h.category):
+            if h.weight > feats.get(key, 0.0):
+                feats[key] = h.weight
+    return feats
+
+
+def stacked_risk(bias: float, weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
+    """The stacker's probability for ``feats`` (unknown features count zero)."""
+    z = bias
+    for key, value in feats.items():
+        w = weights.get(key)
+        if w is not None:
+            z += w * value
+    return sigmoid(z)
+
+
+class Assessment(NamedTuple):
+    """The shipped model's verdict on one text."""
+
+    risk: float  # 0..1, compared with ``thresholds()``
+    p_model: float  # the learned models alone (best of text and segment model)
+    where: Tuple[int, int]  # view range of the most suspicious window or segment
+    chunked: bool  # the text model read more than one window
+    document: bool  # scored as retrieved content (hint, or inferred from its shape)
+
+
+def assess(
+    view: str, original: str, hits: Sequence[Hit], document: Optional[bool] = None
+) -> Assessment:
+    """Risk of one text from its normalised ``view``, the ``original`` and the rule hits.
+
+    ``document``: ``True`` for retrieved content (``source="document"``, tool results),
+    ``False`` for a user's own words, ``None`` to infer it from the text's shape. A hit of
+    a rule the stacker was not trained with (a caller's own rule) counts at its weight.
+    """
+    from ._charlm import get_charlm
+    from ._features import looks_like_document
+    from ._model import get_model
+
+    model = get_model()
+    z_text, at_text, chunked = model.text_logit(view)
+    z_seg, at_seg, _ = model.segment_logit(view)
+    doc = looks_like_document(view) if document is None else document
+    feats = stack_features(z_text, z_seg, doc, hits, get_charlm().score(original))
+    risk = stacked_risk(model.stack_bias, model.stack, feats)
+    for h in hits:
+        if h.rule not in model.known_rules and h.weight > risk:
+            risk = h.weight
+    where = at_text if z_text >= z_seg else at_seg
+    return Assessment(risk, sigmoid(max(z_text, z_seg)), where, chunked, doc)
+
+
 def rule_probability(hits: Iterable[Hit], scale: float = 1.0, floor: float = 0.0) -> float:
-    """Noisy-OR of the strongest weight of each distinct rule (weights below ``floor`` drop)."""
+    """Noisy-OR of the strongest weight of each distinct rule (weights below ``floor`` drop).
+
+    Reported beside the risk (how much the rules alone suggest); the verdict comes from the
+    stacker.
+    """
     best: Dict[str, float] = {}
     for h in hits:
         if h.weight >= floor and h.weight > best.get(h.rule, 0.0):
@@ -44,7 +185,7 @@ def rule_probability(hits: Iterable[Hit], scale: float = 1.0, floor: float = 0.0
 
 
 def combine(p_rules: float, p_model: float) -> float:
-    """Risk from the two sources: an attack only needs to convince one of them."""
+    """Risk from two probabilities when no stacker applies (a custom ``model=``)."""
     return 1.0 - (1.0 - p_rules) * (1.0 - p_model)
 
 
