@@ -24,14 +24,18 @@ from lockllm import (
     PromptInjectionError,
     ResponseTooLargeError,
 )
+from lockllm import errors as lockllm_errors
 from lockllm._config import ClientConfig
 from lockllm._protocol import (
+    MAX_RETRY_AFTER,
+    RETRYABLE_STATUSES,
     Done,
     Failed,
     ProtocolStateError,
     Retry,
     ScanCall,
 )
+from lockllm._vocabulary import ERRORS
 from lockllm.types import ScanResponse
 
 KEY = "sk-core-0123456789abcdefSECRET"
@@ -472,3 +476,109 @@ def test_a_key_hidden_behind_json_escapes_is_masked_in_an_error() -> None:
     assert isinstance(outcome, Failed)
     assert KEY not in str(outcome.error)
     assert outcome.error.code == "***"
+
+
+# -- retry decisions, error classes and parsing, all without a server -------------------
+
+
+@pytest.mark.parametrize("status", sorted(RETRYABLE_STATUSES))
+def test_each_retryable_status_retries_until_max_retries(status: int) -> None:
+    call = make_call(max_retries=2)
+    kinds = []
+    while not call.finished:
+        call.sent()
+        kinds.append(type(call.on_response(status, Headers(), b"")).__name__)
+    assert kinds == ["Retry", "Retry", "Failed"]
+    assert call.attempts == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 405, 410, 413, 422, 501, 505])
+def test_other_statuses_fail_at_once(status: int) -> None:
+    call = make_call(max_retries=5)
+    call.sent()
+    outcome = call.on_response(status, Headers(), b"")
+    assert isinstance(outcome, Failed)
+    assert outcome.error.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("headers", "delay"),
+    [
+        (Headers(retry_after="7"), 7.0),
+        (Headers(retry_after="0"), 0.0),
+        (Headers(retry_after="7", retry_after_ms="250"), 0.25),
+        (Headers(retry_after="100000"), MAX_RETRY_AFTER),
+        (Headers(retry_after="-3"), 0.0),
+    ],
+)
+def test_the_server_decides_the_wait(headers: Headers, delay: float) -> None:
+    call = make_call()
+    call.sent()
+    outcome = call.on_response(429, headers, b"")
+    assert isinstance(outcome, Retry)
+    assert outcome.delay == delay
+
+
+def test_without_a_header_the_wait_is_jittered_backoff() -> None:
+    call = make_call(max_retries=4)
+    for number in range(1, 5):
+        call.sent()
+        outcome = call.on_response(503, Headers(retry_after="soon"), b"")
+        assert isinstance(outcome, Retry)
+        ceiling = 2.0 ** (number - 1)
+        assert 0.75 * ceiling <= outcome.delay <= ceiling
+
+
+@pytest.mark.parametrize("kind", ERRORS, ids=lambda k: k.class_name)
+def test_each_error_kind_through_the_core(kind: Any) -> None:
+    import json
+
+    call = make_call(max_retries=0)
+    call.sent()
+    body = {"error": {"message": "m", "type": kind.type, "code": kind.codes[0], "request_id": "e"}}
+    outcome = call.on_response(kind.status or 400, Headers(), json.dumps(body).encode())
+    assert isinstance(outcome, Failed)
+    assert type(outcome.error) is getattr(lockllm_errors, kind.class_name)
+    assert outcome.error.request_id == "e"
+    assert outcome.error.code == kind.codes[0]
+
+
+def test_a_full_response_is_parsed_by_the_core() -> None:
+    import json
+
+    body = {
+        "safe": False,
+        "label": 1,
+        "confidence": 97.5,
+        "injection": 96,
+        "sensitivity": "high",
+        "request_id": "req_full",
+        "usage": {"requests": 2, "input_chars": 40},
+        "debug": {"duration_ms": 12, "inference_ms": 9, "mode": "chunked"},
+        "policy_warnings": [{"policy_name": "no-medical", "violated_categories": [{"name": "x"}]}],
+        "pii_result": {"detected": True, "entity_types": ["email"], "entity_count": 1},
+        "unknown_future_field": {"ignored": True},
+    }
+    call = make_call()
+    call.sent()
+    outcome = call.on_response(200, Headers(), json.dumps(body).encode())
+    assert isinstance(outcome, Done)
+    result = outcome.result
+    assert (result.safe, result.label, result.sensitivity) == (False, 1, "high")
+    assert (result.confidence, result.injection) == (97.5, 96.0)
+    assert result.usage.requests == 2
+    assert result.debug is not None
+    assert result.debug.mode == "chunked"
+    assert result.policy_warnings[0].policy_name == "no-medical"
+    assert result.pii_result is not None
+    assert result.pii_result.entity_types == ("email",)
+
+
+@pytest.mark.parametrize("content", [b"", b"<html>", b"[1, 2]", b'{"safe": "yes"}', b"{" * 100000])
+def test_a_2xx_without_a_scan_result_is_an_invalid_response(content: bytes) -> None:
+    call = make_call()
+    call.sent()
+    outcome = call.on_response(200, Headers(), content)
+    assert isinstance(outcome, Failed)
+    assert type(outcome.error) is InvalidResponseError
+    assert outcome.error.status == 200
