@@ -217,10 +217,10 @@ def _debug(value: Any) -> Optional[Debug]:
 
 
 def _scan_warning(value: Any) -> Optional[details.ScanWarning]:
-    from . import _details as details  # built on first use: see _details
-
     if not isinstance(value, dict):
         return None
+    from . import _details as details  # built on first use: see _details
+
     return details.ScanWarning(
         message=as_str(value.get("message")) or "",
         injection_score=as_float(value.get("injection_score")),
@@ -230,10 +230,10 @@ def _scan_warning(value: Any) -> Optional[details.ScanWarning]:
 
 
 def _routing(value: Any) -> Optional[details.RoutingInfo]:
-    from . import _details as details  # built on first use: see _details
-
     if not isinstance(value, dict):
         return None
+    from . import _details as details  # built on first use: see _details
+
     return details.RoutingInfo(
         enabled=value.get("enabled") is True,
         task_type=as_str(value.get("task_type")),
@@ -245,10 +245,10 @@ def _routing(value: Any) -> Optional[details.RoutingInfo]:
 
 
 def _compression(value: Any) -> Optional[details.CompressionResult]:
-    from . import _details as details  # built on first use: see _details
-
     if not isinstance(value, dict) or not isinstance(value.get("compressed_input"), str):
         return None
+    from . import _details as details  # built on first use: see _details
+
     return details.CompressionResult(
         method=as_str(value.get("method")) or "",
         compressed_input=value["compressed_input"],

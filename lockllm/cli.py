@@ -73,6 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="scan with N local-engine worker processes (0: one per CPU; default 1)",
     )
     scan.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=None,
+        metavar="SCORE",
+        help="local engine: unsafe at or above this injection score, 0-100 (overrides -s)",
+    )
+    scan.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="local engine: a phrase that never counts as evidence (case-insensitive; repeatable)",
+    )
+    scan.add_argument(
+        "--model",
+        metavar="DIR",
+        help="local engine: an ONNX classifier directory (model.onnx, tokenizer.json, "
+        'config.json) instead of the shipped model; needs pip install "lockllm[onnx]"',
+    )
+    scan.add_argument(
         "-s",
         "--sensitivity",
         choices=SENSITIVITIES,
@@ -86,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="how long to wait for the LockLLM service, per attempt (default 60)",
+        help="seconds to wait for the LockLLM service, per attempt (default 60; not used locally)",
     )
 
     urls = commands.add_parser(
@@ -178,6 +198,18 @@ def _jobs(value: str) -> int:
     if jobs < 0:
         raise argparse.ArgumentTypeError(f"expected a number of workers, not {value!r}")
     return jobs or os.cpu_count() or 1
+
+
+def _threshold(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        score = -1.0
+    if not 0.0 <= score <= 100.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"expected an injection score from 0 to 100, not {value!r}"
+        )
+    return score
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -280,6 +312,8 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
     if not args.local and os.environ.get(API_KEY_ENV, "").strip():
         if args.jobs != 1:
             raise _Failure("-j runs the local engine in worker processes: add --local")
+        if args.threshold is not None or args.allow or args.model:
+            raise _Failure("--threshold, --allow and --model set the local engine: add --local")
         from ._client import LockLLM
 
         client: LockLLM = resources.enter_context(LockLLM(timeout=args.timeout))
@@ -288,7 +322,8 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
             return client.scan(text, sensitivity)
 
         return Runner(one_by_one(scan)), client.config.base_url
-    spec = EngineSpec(sensitivity)
+    threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.model and args.jobs > 1 else None
+    spec = EngineSpec(sensitivity, args.threshold, tuple(args.allow), args.model, threads)
     return resources.enter_context(Runner.local(spec, args.jobs)), "the local engine"
 
 
