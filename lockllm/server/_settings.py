@@ -29,6 +29,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .._providers import PROVIDERS
 from ..errors import ConfigurationError
+from ._egress import NO_PROXIES, ProxyConfig, ca_bundle_from, proxy_config_from
 from ._ratelimit import Rate, parse_rate
 from ._webhooks import WebhookSpec, parse_webhooks
 
@@ -50,6 +51,7 @@ DEFAULT_READ_TIMEOUT = 600.0
 DEFAULT_REDIS_TIMEOUT = 0.25
 DEFAULT_CACHE_TTL = 300.0
 DEFAULT_CACHE_SIZE = 10_000
+DEFAULT_UPSTREAM_CONNECTIONS = 512
 DEFAULT_WORKERS = 1
 DEFAULT_SCAN_TIMEOUT = 10.0
 DEFAULT_HEADER_TIMEOUT = 5.0
@@ -84,6 +86,17 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
     ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
     ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
+    (
+        "LOCKLLM_UPSTREAM_TRUST_ENV",
+        "true: use HTTPS_PROXY/HTTP_PROXY/NO_PROXY (upstream_trust_env)",
+    ),
+    ("HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY", "egress proxies (with TRUST_ENV=true only)"),
+    (
+        "LOCKLLM_UPSTREAM_CA_BUNDLE",
+        "CA bundle for providers (upstream_ca_bundle; else SSL_CERT_FILE)",
+    ),
+    ("SSL_CERT_FILE", "CA bundle when LOCKLLM_UPSTREAM_CA_BUNDLE is unset (else the system store)"),
+    ("LOCKLLM_UPSTREAM_MAX_CONNECTIONS", "concurrent provider connections (512)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_URL", "provider base URL (config: upstreams.<p>.url)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_KEY", "provider API key (config: upstreams.<p>.key)"),
 )
@@ -170,6 +183,10 @@ class Settings:
     metrics_token: Optional[str] = field(default=None, repr=False)
     webhooks: Tuple[WebhookSpec, ...] = ()
     webhook_secret: Optional[str] = field(default=None, repr=False)
+    upstream_trust_env: bool = False
+    upstream_proxy: ProxyConfig = NO_PROXIES
+    upstream_ca_bundle: Optional[str] = None
+    upstream_max_connections: int = DEFAULT_UPSTREAM_CONNECTIONS
     # Hardening (issue 10): scan budget and pool, connection limits, block and document policy.
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT
     scan_workers: Optional[int] = None  # None: one per CPU
@@ -186,7 +203,8 @@ class Settings:
             f"workers={self.workers!r}, log_format={self.log_format!r}, "
             f"rate_limit={str(self.rate_limit) if self.rate_limit else None!r}, "
             f"redis={'set' if self.redis_url else 'unset'}, cache_ttl={self.cache_ttl!r}, "
-            f"webhooks=<{len(self.webhooks)}>)"
+            f"webhooks=<{len(self.webhooks)}>, upstream_trust_env={self.upstream_trust_env!r}, "
+            f"upstream_ca_bundle={self.upstream_ca_bundle!r})"
         )
 
     @classmethod
@@ -216,7 +234,13 @@ class Settings:
                 url=_check_url(url, prefix + "_URL") if url else current.url,
                 key=key or current.key,
             )
+        egress = _egress_from_env(env)
+        if "upstream_ca_bundle" in values and not env.get("LOCKLLM_UPSTREAM_CA_BUNDLE"):
+            egress.pop("upstream_ca_bundle", None)  # the file's bundle wins over SSL_CERT_FILE
+        values.update(egress)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("upstream_trust_env"):
+            values["upstream_proxy"] = proxy_config_from(env)
         settings = cls(upstreams=upstreams, **values)
         settings.validate()
         return settings
@@ -248,6 +272,8 @@ class Settings:
             raise ConfigurationError("cache_ttl and cache_size must be 0 (off) or more")
         if self.cache_secret is not None and len(self.cache_secret) < 16:
             raise ConfigurationError("cache_secret must be at least 16 characters")
+        if not isinstance(self.upstream_max_connections, int) or self.upstream_max_connections < 1:
+            raise ConfigurationError("upstream_max_connections must be at least 1")
         if self.webhooks and (not self.webhook_secret or len(self.webhook_secret) < 16):
             raise ConfigurationError(
                 "webhooks are signed: set LOCKLLM_SERVER_WEBHOOK_SECRET (webhook_secret), "
@@ -319,6 +345,7 @@ _NUMBERS = {
     "redis_timeout": float,
     "cache_ttl": float,
     "cache_size": int,
+    "upstream_max_connections": int,
 }
 _ZERO_OK = frozenset({"port", "cache_ttl", "cache_size"})
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -344,6 +371,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
     known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
+    known |= {"upstream_trust_env", "upstream_ca_bundle"}
     known |= set(_NUMBERS) | set(_FLAGS)
     unknown = set(data) - known
     if unknown:
@@ -367,6 +395,15 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
         values["rate_limit"] = parse_rate(data["rate_limit"], f"{where}: rate_limit")
     if "webhooks" in data:
         values["webhooks"] = parse_webhooks(None, data["webhooks"], where)
+    if "upstream_trust_env" in data:
+        if not isinstance(data["upstream_trust_env"], bool):
+            raise ConfigurationError(f"{where}: upstream_trust_env must be true or false")
+        values["upstream_trust_env"] = data["upstream_trust_env"]
+    if "upstream_ca_bundle" in data:
+        bundle = data["upstream_ca_bundle"]
+        if not isinstance(bundle, str) or not os.path.isfile(bundle):
+            raise ConfigurationError(f"{where}: upstream_ca_bundle must name a PEM file")
+        values["upstream_ca_bundle"] = bundle
     if "api_keys" in data:
         keys = data["api_keys"]
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -401,6 +438,25 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
     raw = env.get("LOCKLLM_SERVER_WEBHOOK_URLS", "").strip()
     if raw:  # replaces the config file's list
         values["webhooks"] = parse_webhooks(raw, None, "LOCKLLM_SERVER_WEBHOOK_URLS")
+    return values
+
+
+def _egress_from_env(env: Mapping[str, str]) -> Dict[str, Any]:
+    """The ``LOCKLLM_UPSTREAM_*`` egress settings (and ``SSL_CERT_FILE``) in ``env``."""
+    values: Dict[str, Any] = {}
+    trust = env.get("LOCKLLM_UPSTREAM_TRUST_ENV", "").strip().lower()
+    if trust:
+        if trust not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise ConfigurationError("LOCKLLM_UPSTREAM_TRUST_ENV must be true or false")
+        values["upstream_trust_env"] = trust in ("true", "1", "yes", "on")
+    bundle = ca_bundle_from(env)
+    if bundle:
+        values["upstream_ca_bundle"] = bundle
+    cap = env.get("LOCKLLM_UPSTREAM_MAX_CONNECTIONS", "").strip()
+    if cap:
+        values["upstream_max_connections"] = _number(
+            "upstream_max_connections", cap, int, "LOCKLLM_UPSTREAM_MAX_CONNECTIONS"
+        )
     return values
 
 
