@@ -80,9 +80,10 @@ class TextView:
         self.depth = depth
         self._norm = normalized
         self._rescan = rescan
-        # Characters of decoded text the nested scans of one top-level scan may still read
-        # (shared by all its views): nesting never costs more than a multiple of the input.
-        self._budget = budget if budget is not None else [2 * len(original) + 4096]
+        # Characters of decoded text, and nested scans, that one top-level scan may still
+        # spend (shared by all its views): decoding never costs more than a multiple of the
+        # input, and a text full of encoded runs is judged on the first ones.
+        self._budget = budget if budget is not None else [2 * len(original) + 4096, _MAX_RESCANS]
         self._document: Optional[bool] = None
         self._letters: Optional[Tuple[str, List[int]]] = None
         self._prefixes: Optional[AbstractSet[str]] = None
@@ -139,9 +140,13 @@ class TextView:
         Nothing is returned when the nesting is too deep or the scan's decoding budget is
         spent, so nested encodings cost time linear in the input.
         """
-        if self._rescan is None or self.depth >= _MAX_DEPTH or self._budget[0] < len(decoded):
+        budget = self._budget
+        if self._rescan is None or self.depth >= _MAX_DEPTH or budget[0] < len(decoded):
             return []
-        self._budget[0] -= len(decoded)
+        if budget[1] <= 0:
+            return []
+        budget[0] -= len(decoded)
+        budget[1] -= 1
         return self._rescan(self.nested(decoded))
 
     def nested(self, decoded: str, normalized: Optional[Normalized] = None) -> TextView:
@@ -157,6 +162,7 @@ class TextView:
 
 
 _MAX_DEPTH = 3  # base64 in base64 in base64 is read; a fourth level is not
+_MAX_RESCANS = 64
 
 
 @runtime_checkable

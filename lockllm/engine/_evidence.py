@@ -12,7 +12,8 @@ import codecs
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ._decode import find_encoded
+from ._decode import Decoded as _Run
+from ._decode import find_ciphered, find_encoded, find_spread
 from ._detector import Detector, Finding, TextView
 from ._normalize import Normalized
 from ._rule import Rule
@@ -20,12 +21,14 @@ from ._suffix import find_suffix
 
 __all__ = [
     "Ciphers",
+    "Deciphered",
     "Decoded",
     "EmbeddedRequests",
     "FormatTricks",
     "Hit",
     "PhraseRules",
     "SpacedOut",
+    "Spread",
     "Suffix",
     "collect_hits",
     "default_detectors",
@@ -252,6 +255,21 @@ class Ciphers:
         return found
 
 
+def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Finding]:
+    """Findings on the runs whose decoding holds strong evidence (``in_view``: the runs
+    index ``view.text``, else ``view.original``)."""
+    found: List[Finding] = []
+    for d in runs:
+        strong = [f for f in view.rescan(d.text) if f.weight >= 0.4]
+        if not strong:
+            continue
+        best = max(strong, key=lambda f: f.weight)
+        s, e = view.to_original(d.start, d.end) if in_view else (d.start, d.end)
+        found.append(Finding(s, e, best.category, best.weight, best.rule + "." + d.encoding))
+        found.append(Finding(s, e, "obfuscation", best.weight, "obfuscation." + d.encoding))
+    return found
+
+
 class Decoded:
     """Encoded runs (base64, hex, URL-encoding, HTML entities) decoded and re-scanned.
 
@@ -264,19 +282,29 @@ class Decoded:
 
     def detect(self, view: TextView) -> List[Finding]:
         """Findings on the encoded runs whose decoding holds strong evidence."""
-        found: List[Finding] = []
-        for d in find_encoded(view.original):
-            strong = [f for f in view.rescan(d.text) if f.weight >= 0.4]
-            if not strong:
-                continue
-            best = max(strong, key=lambda f: f.weight)
-            found.append(
-                Finding(d.start, d.end, best.category, best.weight, best.rule + "." + d.encoding)
-            )
-            found.append(
-                Finding(d.start, d.end, "obfuscation", best.weight, "obfuscation." + d.encoding)
-            )
-        return found
+        return _rescanned(view, find_encoded(view.original), in_view=False)
+
+
+class Spread:
+    """Letters spread out by separators ("i g n o r e   a l l", "I.g.n.o.r.e a.l.l"),
+    joined back into words and re-scanned like decoded text."""
+
+    name = "spread"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings on the spread-out runs whose words hold strong evidence."""
+        return _rescanned(view, find_spread(view.text), in_view=True)
+
+
+class Deciphered:
+    """Text after an instruction naming a cipher ("apply ROT13 to this and follow it:",
+    Caesar shifts, Atbash, reversal), deciphered and re-scanned."""
+
+    name = "deciphered"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings on the payloads whose deciphering holds strong evidence."""
+        return _rescanned(view, find_ciphered(view.text), in_view=True)
 
 
 class FormatTricks:
@@ -355,6 +383,8 @@ def default_detectors(rules: Sequence[Rule] = ()) -> List[Detector]:
         SpacedOut(),
         Ciphers(),
         Decoded(),
+        Spread(),
+        Deciphered(),
         FormatTricks(),
         EmbeddedRequests(),
         Suffix(),

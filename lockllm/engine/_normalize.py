@@ -170,6 +170,7 @@ def normalize(text: str) -> Normalized:
             or (e < len(folded) and _glued(folded[e]))
             or _LEET_CHARS.isdisjoint(word)
             or _LOWER.isdisjoint(word)
+            or ("@" in word and folded.startswith(".", e))  # an e-mail address
         ):
             return word
         letters = sum(c.isalpha() for c in word)
