@@ -32,7 +32,7 @@ from typing import (
 )
 
 from .errors import AuthenticationError, ConfigurationError, LockLLMError
-from .types import Debug, ScanResponse, Usage
+from .types import Debug, ScanResponse, Sensitivity, Usage
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -98,16 +98,25 @@ class Outcome(NamedTuple):
 
 
 class EngineSpec(NamedTuple):
-    """How to build the local scanner; picklable, so every worker builds its own."""
+    """How to build the local scanner; picklable, so every worker builds its own.
 
-    sensitivity: str = "medium"
+    ``model`` is the directory of an ONNX classifier (``OnnxClassifier``), run with
+    ``model_threads`` onnxruntime threads (``None``: onnxruntime's choice).
+    """
+
+    sensitivity: Sensitivity = "medium"
+    threshold: Optional[float] = None
+    allow: Tuple[str, ...] = ()
+    model: Optional[str] = None
+    model_threads: Optional[int] = None
 
 
 def build_engine(spec: EngineSpec) -> LocalScanner:
     """A ``LocalScanner`` made from ``spec``."""
-    from .engine import LocalScanner
+    from .engine import LocalScanner, OnnxClassifier
 
-    return LocalScanner(default_sensitivity=spec.sensitivity)  # type: ignore[arg-type]
+    model = OnnxClassifier(spec.model, threads=spec.model_threads) if spec.model else None
+    return LocalScanner(spec.sensitivity, threshold=spec.threshold, allow=spec.allow, model=model)
 
 
 # -- inputs ----------------------------------------------------------------------------
@@ -319,7 +328,7 @@ def engine_batch(engine: LocalScanner) -> ScanBatch:
     """A batch function over the local engine."""
 
     def batch(texts: Sequence[str]) -> List[Result]:
-        return [engine.scan(text) for text in texts]
+        return list(engine.scan_many(texts))
 
     return batch
 
@@ -331,7 +340,9 @@ def _init_worker(spec: EngineSpec) -> None:
     global _worker_batch
     # Ctrl-C reaches the whole process group: the parent stops the workers, quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_batch = engine_batch(build_engine(spec))
+    engine = build_engine(spec)
+    engine.scan("warm-up")  # load the weights now, while the parent reads the first inputs
+    _worker_batch = engine_batch(engine)
 
 
 def _work(texts: Sequence[str]) -> List[Result]:

@@ -284,3 +284,81 @@ def test_a_worker_that_dies_is_one_line_error(monkeypatch: pytest.MonkeyPatch) -
     runner = _batch.Runner(lambda texts: [])
     with pytest.raises(LockLLMError, match="a scan worker failed: A process in the pool"):
         list(runner.run([_batch.Source("x", lambda: "text")]))
+
+
+# -- local engine options ----------------------------------------------------------------
+
+
+def _injection(capsys, *argv: str) -> Tuple[int, float]:
+    code, out, _ = run(capsys, "scan", "--json", *argv)
+    return code, records(out)[0]["injection"]
+
+
+def test_threshold_overrides_the_sensitivity(capsys) -> None:
+    code, score = _injection(capsys, BENIGN)
+    assert code == 0
+    below, above = max(score - 1.0, 0.0), min(score + 1.0, 100.0)
+    assert _injection(capsys, "--threshold", f"{below:.2f}", BENIGN)[0] == 1
+    assert _injection(capsys, "--threshold", f"{above:.2f}", BENIGN)[0] == 0
+
+
+@pytest.mark.parametrize("bad", ["-1", "100.5", "nan", "high"])
+def test_a_bad_threshold_is_a_usage_error(capsys, bad: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["scan", "--threshold", bad, "x"])
+    assert info.value.code == 2
+    assert "expected an injection score from 0 to 100" in capsys.readouterr().err
+
+
+def test_allowed_phrases_never_count(capsys) -> None:
+    assert run(capsys, "scan", ATTACK)[0] == 1
+    allowed = [
+        "--allow",
+        "ignore all previous instructions",
+        "--allow",
+        "reveal your system prompt",
+    ]
+    code, out, _ = run(capsys, "scan", "--json", *allowed, ATTACK)
+    assert code == 0
+    assert "spans" not in records(out)[0]  # no evidence left
+
+
+def test_engine_options_need_the_local_engine(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKLLM_API_KEY", "cli-test-key-0123456789")
+    for option in (["--threshold", "50"], ["--allow", "x"], ["--model", "dir"]):
+        code, out, err = run(capsys, "scan", *option, BENIGN)
+        assert (code, out) == (2, "")
+        assert err.strip() == (
+            "lockllm: error: --threshold, --allow and --model set the local engine: add --local"
+        )
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tokenizers")
+    import _tiny_onnx
+
+    # "xyzzy" drives the attack logit: no rule knows the word, only the model can flag it.
+    return _tiny_onnx.build(tmp_path_factory.mktemp("cli-onnx"), token_logits={"xyzzy": [0, 30]})
+
+
+def test_an_onnx_model_replaces_the_shipped_one(capsys, onnx_model: Path, tmp_path: Path) -> None:
+    for n in range(4):
+        (tmp_path / f"{n}.txt").write_text("xyzzy banana" if n % 2 else "hello world", "utf-8")
+    assert run(capsys, "scan", "xyzzy banana")[0] == 0
+    for jobs in ("1", "2"):
+        code, out, err = run(
+            capsys, "scan", "--json", "--model", str(onnx_model), "-j", jobs, "-f", str(tmp_path)
+        )
+        assert code == 1, err
+        assert [r["safe"] for r in records(out)] == [True, False, True, False]
+    code, _, _ = run(capsys, "scan", "--model", str(onnx_model), ATTACK)
+    assert code == 1  # the rules still count
+
+
+def test_a_bad_model_directory_is_one_line_error(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "scan", "--model", str(tmp_path), BENIGN)
+    assert (code, out) == (2, "")
+    assert err.strip() == f"lockllm: error: OnnxClassifier: {tmp_path} has no model.onnx"

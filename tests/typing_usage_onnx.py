@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Protocol, Tuple
 
-from lockllm.engine import OnnxClassifier
+from lockllm.engine import Classifier, LocalScanner, OnnxClassifier
 from lockllm.errors import ConfigurationError
 
 
@@ -47,3 +47,10 @@ def describe(classifier: OnnxClassifier, texts: List[str]) -> Tuple[str, Tuple[s
     one: float = classifier.probability(texts[0]) if texts else 0.0
     assert worst(classifier, texts) >= min([*scores, one])
     return classifier.attack_label, classifier.labels, classifier.threads
+
+
+def scanner(classifier: OnnxClassifier) -> LocalScanner:
+    model: Classifier = classifier  # OnnxClassifier is the engine's Classifier protocol
+    verdict: bool = LocalScanner(model=model).scan("text").safe
+    assert isinstance(verdict, bool)
+    return LocalScanner("high", threshold=40.0, allow=["Example Corp"], model=classifier)
