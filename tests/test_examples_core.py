@@ -71,3 +71,20 @@ def test_error_handling(stub: ScanStub) -> None:
     assert out[4] == "Invalid LockLLM API key"
     assert out[5] == "Could not reach LockLLM: connection_error"
     assert len(out) == 6
+
+
+def test_client_options(stub: ScanStub) -> None:
+    before = len(stub.requests)
+    out = run("client_options.py", stub).splitlines()
+    assert out[:4] == [
+        "Interactive timeout: 3.0",
+        "Status: 200",
+        "Server request id matches: True",
+        "Safe: True",
+    ]
+    assert out[4].startswith("asyncio: safe=False")
+    assert out[-1] in ("trio: safe=False", "asyncio: safe=False")
+    teams = [r["headers"].get("X-Team") for r in stub.requests[before:]]
+    assert len(teams) == len(out) - 2  # two sync scans, one per event loop
+    assert "search" in teams  # the sync client's default header reached the server
+    assert teams[-1] is None  # the async client was made without it
