@@ -115,7 +115,8 @@ def find_encoded(text: str) -> Iterator[Decoded]:
 
 # --- letters spread out: "i g n o r e   a l l", "I.g.n.o.r.e a.l.l", "i-g-n-o-r-e" -------
 # A run of at least six single letters (or digits), each followed by one to eight
-# separators, starting at a letter that does not end a word. The classes are disjoint, so the run is matched without backtracking.
+# separators, starting at a letter that does not end a word. The classes are disjoint,
+# so the run is matched without backtracking.
 _SPREAD = re.compile(r"(?<![^\W_])(?:[^\W_][^\w\n]{1,8}|[^\W_]_{1,8}){5,4000}[^\W_]")
 # Cheap pre-check: letters and digits -> "a", other ASCII -> " "; a spread-out word shows
 # as "a a a" (three single letters with one separator between them).
