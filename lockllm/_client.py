@@ -287,14 +287,14 @@ class _BaseClient(Generic[_HttpT]):
         if self._closed or self._http.is_closed:
             raise LockLLMError("This client is closed; create a new one", type="client_closed")
         options = dict(options)
-        headers = options.pop("headers", None)
+        extra = options.pop("headers", None)
         timeout = check_timeout(options.pop("timeout", None))
         budget = self._budget if timeout is None else attempt_budget(timeout)
-        call = ScanCall(self._config, input, sensitivity, options, headers, budget)
-        if self._base_headers:
-            headers = {**self._base_headers, **call.headers}
-        else:
-            headers = call.headers
+        call = ScanCall(self._config, input, sensitivity, options, extra, budget)
+        headers: Any = call.headers
+        if self._base_headers:  # a lent or shared pool: merge without duplicating a name
+            headers = httpx.Headers(self._base_headers)
+            headers.update(call.headers)
         if timeout is None and not self._owns_http:
             timeout = self._timeout
         return call, {

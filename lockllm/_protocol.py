@@ -137,23 +137,34 @@ def static_headers(
 ) -> Dict[str, str]:
     """Headers that are the same on every scan request of a client.
 
-    ``default_headers`` come first, so they can never replace the ``Authorization`` header
-    (and are validated beforehand, see ``check_default_headers``).
+    ``default_headers`` (validated by ``check_default_headers``) are added; of ours, only
+    ``User-Agent`` and ``Accept`` may be replaced by them, never ``Authorization`` or
+    ``Content-Type``.
     """
-    headers = dict(default_headers) if default_headers else {}
-    headers.update(
-        {
-            "Authorization": f"Bearer {config.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": headers.get("User-Agent") or USER_AGENT,
-        }
-    )
+    headers = {
+        "Authorization": f"Bearer {config.api_key}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    for name, value in (default_headers or {}).items():
+        for ours in _REPLACEABLE:
+            if name.lower() == ours.lower():
+                del headers[ours]
+        headers[name] = value
     return headers
 
 
+_REPLACEABLE = ("Accept", "User-Agent")
+_RESERVED = {
+    "authorization": "pass api_key=... instead",
+    "content-type": "the body is always JSON",
+    "x-request-id": "it is made per call (pass headers={'X-Request-Id': ...} to scan())",
+}
+
+
 def check_default_headers(headers: Any) -> Dict[str, str]:
-    """Validate a client's ``default_headers``: str names and values, no auth, no request id."""
+    """Validate a client's ``default_headers``: str names and values, none of ours reserved."""
     if headers is None:
         return {}
     if not isinstance(headers, Mapping):
@@ -161,18 +172,11 @@ def check_default_headers(headers: Any) -> Dict[str, str]:
     checked: Dict[str, str] = {}
     for name, value in headers.items():
         check_header(name, value)
-        lowered = name.lower()
-        if lowered == "authorization":
-            raise InvalidRequestError(
-                "default_headers cannot set Authorization: pass api_key=... instead"
-            )
-        if lowered == "x-request-id":
-            raise InvalidRequestError(
-                "default_headers cannot set X-Request-Id: it is made per call "
-                "(pass headers={'X-Request-Id': ...} to scan() to choose one)"
-            )
+        reason = _RESERVED.get(name.lower())
+        if reason is not None:
+            raise InvalidRequestError(f"default_headers cannot set {name}: {reason}")
         for known in list(checked):
-            if known.lower() == lowered:
+            if known.lower() == name.lower():
                 del checked[known]
         checked[name] = value
     return checked

@@ -577,3 +577,32 @@ def test_a_slow_body_is_cut_at_the_attempt_deadline(
         server.close()
     assert isinstance(error, APITimeoutError)
     assert elapsed < 5.0  # the body alone would take 40 s or more
+
+
+@pytest.mark.parametrize("name", ["Content-Type", "content-type"])
+def test_default_headers_cannot_replace_the_content_type(name: str) -> None:
+    with pytest.raises(InvalidRequestError, match="JSON"):
+        LockLLM(api_key=KEY, base_url=BASE, default_headers={name: "text/plain"})
+
+
+def test_names_differing_in_case_are_sent_once(runner: Runner, api: Any) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    runner.scan(
+        "x",
+        headers={"x-team": "call"},
+        client_kwargs={"default_headers": {"X-Team": "client", "accept": "application/x"}},
+    )
+    sent = route.calls.last.request.headers
+    assert sent.get_list("x-team") == ["call"]
+    assert sent.get_list("accept") == ["application/x"]
+
+
+def test_names_differing_in_case_are_sent_once_through_a_shared_pool(api: Any) -> None:
+    route = api.post("/v1/scan").respond(200, json=scan_body())
+    with LockLLM(api_key=KEY, base_url=BASE) as client:
+        copy = client.with_options(default_headers={"X-Team": "copy", "User-Agent": "app/2"})
+        copy.scan("x", headers={"x-team": "call", "user-agent": "call/3"})
+    sent = route.calls.last.request.headers
+    assert sent.get_list("x-team") == ["call"]
+    assert sent.get_list("user-agent") == ["call/3"]
+    assert sent.get_list("authorization") == [f"Bearer {KEY}"]
