@@ -9,26 +9,40 @@ Three processes: a stub provider, the gateway in front of it, and this client. M
 * requests per second through the gateway at concurrency 50 (a bounded number of
   requests), next to the stub's own;
 * the engine's scan time for the same prompt, for reference: the gateway's added latency
-  is its own overhead plus that scan.
+  is its own overhead plus that scan;
+* requests per second while one worst-case request is being scanned, counted over a fixed
+  window: the input the security review found slow (``"\\u043e " + "a" * 4000`` in a chat
+  message: a minute of scanning on the event loop for the engine of ``bcaf0ce``), and a
+  test engine stuck for 60 s on one request (``tests/_slow_engine.py``; the gateway cuts
+  it at its scan budget, 10 s);
+* with ``--baseline REF`` (e.g. ``bcaf0ce``, the gateway before the issue-10 hardening):
+  the same figures for that commit's code (``git archive``), run side by side.
 
 Targets: added median <= 3 ms + scan time; extra TTFB <= 5 ms.
 
-Run: ``.venv/bin/python benchmarks/gateway.py [--requests 500] [--concurrency 50]``.
+Run: ``.venv/bin/python benchmarks/gateway.py [--requests 500] [--concurrency 50]
+[--baseline bcaf0ce]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import multiprocessing
 import os
 import socket
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import httpx
 
@@ -39,6 +53,20 @@ KEY = "bench-gateway-key-0123456789abcdef"
 PROMPT = "What is the capital of France? Answer in one sentence, please."
 BODY = {"model": "gpt-bench", "messages": [{"role": "user", "content": PROMPT}]}
 STREAM_BODY = {**BODY, "stream": True}
+WORST_TEXT = "\u043e " + "a" * 4000
+WORST_BODY = {"model": "gpt-bench", "messages": [{"role": "user", "content": WORST_TEXT}]}
+STUCK_BODY = {"model": "gpt-bench", "messages": [{"role": "user", "content": "SLOW-SCAN now"}]}
+WORST_WINDOW = 5.0
+"""Seconds over which throughput is counted while the worst-case request is scanned."""
+_BASELINE_SERVER = """
+import sys, uvicorn
+from lockllm.server import Settings, create_app
+from lockllm.server._cli import uvicorn_options
+env = {"LOCKLLM_SERVER_API_KEYS": sys.argv[1], "LOCKLLM_UPSTREAM_OPENAI_URL": sys.argv[3],
+       "LOCKLLM_UPSTREAM_OPENAI_KEY": "sk-bench"}
+settings = Settings.load(environ=env, port=int(sys.argv[2]))
+uvicorn.run(create_app(settings), **uvicorn_options(settings, "error"))
+"""
 
 
 def _free_port() -> int:
@@ -63,7 +91,7 @@ def _run_stub(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-def _run_gateway(port: int, upstream: str) -> None:
+def _run_gateway(port: int, upstream: str, factory: Optional[str] = None) -> None:
     import uvicorn
 
     from lockllm.server import Settings, create_app
@@ -75,7 +103,10 @@ def _run_gateway(port: int, upstream: str) -> None:
         "LOCKLLM_UPSTREAM_OPENAI_KEY": "sk-bench",
     }
     settings = Settings.load(environ=env, port=port)
-    uvicorn.run(create_app(settings), **uvicorn_options(settings, "error"))
+    app = create_app(settings)
+    if factory is not None:
+        app.state.gateway.scan_factory = factory
+    uvicorn.run(app, **uvicorn_options(settings, "error"))
 
 
 def _wait_ready(url: str) -> None:
@@ -122,8 +153,15 @@ def _ttfb(client: httpx.Client, url: str, n: int) -> List[float]:
     return times
 
 
-async def _rps(url: str, headers: Dict[str, str], total: int, concurrency: int) -> float:
-    """Requests per second from ``concurrency`` keep-alive connections.
+async def _rps(
+    url: str,
+    headers: Dict[str, str],
+    total: int,
+    concurrency: int,
+    window: Optional[float] = None,
+) -> float:
+    """Requests per second from ``concurrency`` keep-alive connections (``total`` requests,
+    or as many as complete within ``window`` seconds).
 
     The load comes from a minimal HTTP/1.1 client on raw asyncio streams rather than
     httpx, whose connection pool slows down as concurrency grows and would measure
@@ -153,24 +191,86 @@ async def _rps(url: str, headers: Dict[str, str], total: int, concurrency: int) 
             if size == 0:
                 return
 
+    done = [0]
+
     async def worker() -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
-            await exchange(reader, writer)  # warm-up
+            if window is None:
+                await exchange(reader, writer)  # warm-up
             await ready.wait()
             while remaining[0] > 0:
                 remaining[0] -= 1
                 await exchange(reader, writer)
+                done[0] += 1
         finally:
             writer.close()
 
     ready = asyncio.Event()
     tasks = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5 if window is None else 0.05)
     start = time.perf_counter()
     ready.set()
-    await asyncio.gather(*tasks)
-    return total / (time.perf_counter() - start)
+    if window is None:
+        await asyncio.gather(*tasks)
+        return total / (time.perf_counter() - start)
+    await asyncio.wait(tasks, timeout=window)
+    elapsed = time.perf_counter() - start
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return done[0] / elapsed
+
+
+def _rps_during(url: str, headers: Dict[str, str], concurrency: int, body: Dict[str, Any]) -> float:
+    """Throughput while one worst-case request (``body``) is being scanned."""
+
+    def worst() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(url, json=body, headers=headers, timeout=120)
+
+    thread = threading.Thread(target=worst, daemon=True)
+    thread.start()
+    time.sleep(0.3)  # the worst case is in the scanner now
+    return asyncio.run(_rps(url, headers, 10**9, concurrency, window=WORST_WINDOW))
+
+
+def _baseline_server(ref: str, port: int, upstream: str) -> Tuple[subprocess.Popen[bytes], str]:
+    """The gateway of commit ``ref`` (``git archive``), serving on ``port``."""
+    root = tempfile.mkdtemp(prefix="lockllm-baseline-")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "lockllm"], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root)  # our own repository's files
+    env = {**os.environ, "PYTHONPATH": root}
+    proc = subprocess.Popen(  # cwd: "-c" puts the working directory first on sys.path
+        [sys.executable, "-c", _BASELINE_SERVER, KEY, str(port), upstream + "/v1"],
+        env=env,
+        cwd=root,
+    )
+    return proc, root
+
+
+def _baseline_scan_times(root: str, n: int) -> List[float]:
+    """:func:`_scan_times` with the baseline's engine (in its own interpreter)."""
+    code = (
+        "import json, sys, time\n"
+        "from lockllm.engine import LocalScanner\n"
+        f"messages = {BODY['messages']!r}\n"
+        "scanner = LocalScanner(); scanner.scan_messages(messages)\n"
+        "out = []\n"
+        f"for _ in range({n}):\n"
+        "    start = time.perf_counter(); scanner.scan_messages(messages)\n"
+        "    out.append((time.perf_counter() - start) * 1000)\n"
+        "print(json.dumps(out))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": root}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, check=True
+    )
+    times: List[float] = json.loads(run.stdout)
+    return times
 
 
 def _scan_times(n: int) -> List[float]:
@@ -193,85 +293,155 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rps-requests", type=int, default=3000)
+    parser.add_argument(
+        "--baseline", metavar="REF", default=None, help="also measure this commit's gateway"
+    )
     args = parser.parse_args()
 
     ctx = multiprocessing.get_context("spawn")
-    stub_port, gw_port = _free_port(), _free_port()
+    stub_port, gw_port, base_port = _free_port(), _free_port(), _free_port()
+    stuck_port = _free_port()
     stub_url, gw_url = f"http://127.0.0.1:{stub_port}", f"http://127.0.0.1:{gw_port}"
+    base_url = f"http://127.0.0.1:{base_port}"
+    stuck_url = f"http://127.0.0.1:{stuck_port}"
+    stuck_engine = "_slow_engine:slow_scanner"
     procs = [
         ctx.Process(target=_run_stub, args=(stub_port,), daemon=True),
         ctx.Process(target=_run_gateway, args=(gw_port, stub_url), daemon=True),
+        ctx.Process(target=_run_gateway, args=(stuck_port, stub_url, stuck_engine), daemon=True),
     ]
     for proc in procs:
         proc.start()
+    baseline: Optional[subprocess.Popen[bytes]] = None
+    base_root = ""
+    if args.baseline:
+        baseline, base_root = _baseline_server(args.baseline, base_port, stub_url)
+    sides = ["now"] + (["before"] if baseline is not None else [])
+    urls = {"now": gw_url, "before": base_url}
+    series: Dict[str, List[float]] = {name: [] for name in ("direct", *sides)}
+    ttfb: Dict[str, List[float]] = {}
+    rps: Dict[str, float] = {}
+    worst: Dict[str, float] = {}
     try:
         _wait_ready(stub_url + "/v1/models")
-        _wait_ready(gw_url + "/healthz")
+        for side in sides:
+            _wait_ready(urls[side] + "/healthz")
+        _wait_ready(stuck_url + "/healthz")
         direct_url = stub_url + "/v1/chat/completions"
-        via_url = gw_url + "/v1/proxy/openai/chat/completions"
+        path = "/v1/proxy/openai/chat/completions"
         headers = {"Authorization": f"Bearer {KEY}"}
-        rows: List[Tuple[str, str, str, str]] = []
         with httpx.Client(headers=headers, timeout=60) as client:
-            # Interleave the two series in blocks, so drift on a busy machine hits both.
-            direct: List[float] = []
-            via: List[float] = []
+            # Interleave the series in blocks, so drift on a busy machine hits all of them.
             block = max(1, args.requests // 5)
             for _ in range(5):
-                direct += _sequential(client, direct_url, block, BODY)
-                via += _sequential(client, via_url, block, BODY)
-            ttfb_direct = _ttfb(client, direct_url, args.streams)
-            ttfb_via = _ttfb(client, via_url, args.streams)
+                series["direct"] += _sequential(client, direct_url, block, BODY)
+                for side in sides:
+                    series[side] += _sequential(client, urls[side] + path, block, BODY)
+            ttfb["direct"] = _ttfb(client, direct_url, args.streams)
+            for side in sides:
+                ttfb[side] = _ttfb(client, urls[side] + path, args.streams)
         scan = _scan_times(args.requests)
-        rps_direct = asyncio.run(_rps(direct_url, headers, args.rps_requests, args.concurrency))
-        rps_via = asyncio.run(_rps(via_url, headers, args.rps_requests, args.concurrency))
+        base_scan = _baseline_scan_times(base_root, args.requests) if base_root else []
+        rps["direct"] = asyncio.run(_rps(direct_url, headers, args.rps_requests, args.concurrency))
+        for side in sides:
+            rps[side] = asyncio.run(
+                _rps(urls[side] + path, headers, args.rps_requests, args.concurrency)
+            )
+        worst["stuck"] = _rps_during(stuck_url + path, headers, args.concurrency, STUCK_BODY)
+        for side in sides:  # last: the old gateway stays stalled after its window
+            worst[side] = _rps_during(urls[side] + path, headers, args.concurrency, WORST_BODY)
     finally:
         for proc in procs:
             proc.terminate()
             proc.join(10)
+        if baseline is not None:
+            baseline.kill()
+            baseline.wait(10)
 
     med: Callable[[List[float]], float] = statistics.median
 
     def fmt(value: float) -> str:
         return f"{value:.2f}"
 
+    def p99(values: List[float]) -> str:
+        return fmt(_percentile(values, 99))
+
+    def before(value: Callable[[str], str]) -> str:
+        return value("before") if "before" in sides else ""
+
+    def added(side: str) -> float:
+        return med(series[side]) - med(series["direct"])
+
+    def extra(side: str) -> float:
+        return med(ttfb[side]) - med(ttfb["direct"])
+
     scan_med = med(scan)
-    added_med = med(via) - med(direct)
-    added_p99 = _percentile(via, 99) - _percentile(direct, 99)
-    extra_ttfb = med(ttfb_via) - med(ttfb_direct)
+    direct = series["direct"]
+    now = series["now"]
+    conc = args.concurrency
     rows = [
-        ("chat completion, direct (ms)", fmt(med(direct)), fmt(_percentile(direct, 99)), ""),
-        ("chat completion, via gateway (ms)", fmt(med(via)), fmt(_percentile(via, 99)), ""),
+        ("chat completion, direct (ms)", fmt(med(direct)), p99(direct), "", ""),
         (
-            "added by gateway (ms)",
-            fmt(added_med),
-            fmt(added_p99),
-            f"<= {3 + scan_med:.2f} (3 + scan)",
-        ),
-        ("engine scan, same prompt (ms)", fmt(scan_med), fmt(_percentile(scan, 99)), ""),
-        (
-            "TTFB streamed, direct (ms)",
-            fmt(med(ttfb_direct)),
-            fmt(_percentile(ttfb_direct, 99)),
+            "chat completion, via gateway (ms)",
+            fmt(med(now)),
+            p99(now),
+            before(lambda s: fmt(med(series[s]))),
             "",
         ),
-        ("TTFB streamed, via gateway (ms)", fmt(med(ttfb_via)), fmt(_percentile(ttfb_via, 99)), ""),
-        ("extra TTFB (ms)", fmt(extra_ttfb), "", "<= 5.00"),
-        (f"req/s at concurrency {args.concurrency}, direct", f"{rps_direct:.0f}", "", ""),
-        (f"req/s at concurrency {args.concurrency}, via gateway", f"{rps_via:.0f}", "", ""),
+        (
+            "added by gateway (ms)",
+            fmt(added("now")),
+            fmt(_percentile(now, 99) - _percentile(direct, 99)),
+            before(lambda s: fmt(added(s))),
+            f"<= {3 + scan_med:.2f} (3 + scan)",
+        ),
+        (
+            "engine scan, same prompt (ms)",
+            fmt(scan_med),
+            p99(scan),
+            before(lambda s: fmt(med(base_scan))),
+            "",
+        ),
+        ("TTFB streamed, direct (ms)", fmt(med(ttfb["direct"])), p99(ttfb["direct"]), "", ""),
+        (
+            "TTFB streamed, via gateway (ms)",
+            fmt(med(ttfb["now"])),
+            p99(ttfb["now"]),
+            before(lambda s: fmt(med(ttfb[s]))),
+            "",
+        ),
+        ("extra TTFB (ms)", fmt(extra("now")), "", before(lambda s: fmt(extra(s))), "<= 5.00"),
+        (f"req/s at concurrency {conc}, direct", f"{rps['direct']:.0f}", "", "", ""),
+        (
+            f"req/s at concurrency {conc}, via gateway",
+            f"{rps['now']:.0f}",
+            "",
+            before(lambda s: f"{rps[s]:.0f}"),
+            "",
+        ),
+        (
+            f"req/s at {conc} while the review's worst case is scanned",
+            f"{worst['now']:.0f}",
+            "",
+            before(lambda s: f"{worst[s]:.0f}"),
+            "",
+        ),
+        (f"req/s at {conc}, one scan stuck (test engine)", f"{worst['stuck']:.0f}", "", "", ""),
     ]
     print(
         f"lockllm serve on loopback; {args.requests} sequential requests, {args.streams} "
-        f"streams, {args.rps_requests} requests at concurrency {args.concurrency}; "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+        f"streams, {args.rps_requests} requests at concurrency {conc}, worst cases "
+        f"over {WORST_WINDOW:g} s; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs" + (f"; 'before' is {args.baseline}" if args.baseline else "")
     )
-    header = ("measure", "median", "p99", "target")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    header = ("measure", "median", "p99", "before" if args.baseline else "", "target")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print(line.format(*header))
+    print(line.format(*header).rstrip())
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
-        print(line.format(*row))
-    ok = added_med <= 3 + scan_med and extra_ttfb <= 5
+        print(line.format(*row).rstrip())
+    ok = added("now") <= 3 + scan_med and extra("now") <= 5
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
 

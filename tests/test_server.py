@@ -231,7 +231,7 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
         ("user", "t1"),
     ]
     # A stray history string is caught by the full walk, with the other short values.
-    values = [m for m in extract_messages(cohere_v1) if m.get("kind") == "values"]
+    values = [m for m in extract_messages(cohere_v1) if m.get("kind") == "fields"]
     assert "x" in values[0]["content"].split("\n")
     gemini = {
         "systemInstruction": {"parts": [{"text": "gsys"}]},
@@ -252,7 +252,7 @@ def test_extract_anthropic_cohere_gemini_shapes() -> None:
         deep = {"type": "tool_result", "content": [deep]}
     # Beyond the targeted pass's depth, the full walk still finds it.
     found = extract_messages({"messages": [{"role": "user", "content": [deep]}]})
-    assert [m["content"].split("\n")[0] for m in found if m.get("kind") == "values"] == ["bottom"]
+    assert [m["content"].split("\n")[0] for m in found if m.get("kind") == "fields"] == ["bottom"]
 
 
 def test_extract_anthropic_blocks_exactly() -> None:
@@ -272,7 +272,7 @@ def test_extract_anthropic_blocks_exactly() -> None:
     # Tool-call arguments sent back as history are client-controlled text too.
     assert _texts(body) == [("tool", "res"), ("document", "doc")]
     # Short leftovers (tool-call arguments here) are scanned together, one per line.
-    values = [m["content"] for m in extract_messages(body) if m.get("kind") == "values"]
+    values = [m["content"] for m in extract_messages(body) if m.get("kind") == "fields"]
     assert "ignored" in values[0].split("\n")
 
 

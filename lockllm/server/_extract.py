@@ -23,7 +23,8 @@ depth limit): every string value not already collected is added as ``user`` text
 and function descriptions and parameter schemas (``format``, ``type``, ``*_id`` and URL
 values included), tool-call arguments, ``prompt.variables``, Gemini ``functionResponse``,
 unknown part types, ``suffix``, Cohere ``tool_results`` … — and every key of every object
-(a tool parameter may be *named* as an attack) goes into one ``keys`` message.
+(a tool parameter may be *named* as an attack) goes, with the short leftover values, into
+one ``fields`` message.
 
 Encoded payloads are decoded and classified by ``_documents.classify``: ``data:`` URLs
 anywhere, and base64 under ``data``, ``bytes``, ``file_data``, ``b64_json`` …: text
@@ -76,7 +77,8 @@ _BINARY_KEYS = frozenset(
 )
 _MIME_KEYS = ("mime_type", "mimeType", "media_type", "mediaType", "content_type", "format")
 _SHORT = 64
-"""Leftover values shorter than this are scanned together, one per line, in one message."""
+"""Leftover values shorter than this are scanned together, one per line, in one message
+with every key of the body (``kind: "fields"``)."""
 
 
 class InvalidBody(ValueError):
@@ -245,10 +247,9 @@ class _Collector:
                     stack.append((name, child, value))
             elif isinstance(value, list):
                 stack.extend((key, child, parent) for child in value)  # the list's key
-        if short:
-            self.messages.append({"role": "user", "content": "\n".join(short), "kind": "values"})
-        if keys:
-            self.messages.append({"role": "user", "content": "\n".join(keys), "kind": "keys"})
+        if short or keys:  # one message: each engine call has a fixed cost
+            fields = "\n".join(short + keys)
+            self.messages.append({"role": "user", "content": fields, "kind": "fields"})
 
     def payload(self, key: str, value: str, parent: Optional[Dict[str, Any]]) -> bool:
         """Decode and classify an encoded payload; True if it was handled as one."""

@@ -221,7 +221,7 @@ def _form(body: bytes, ctype: str) -> Extraction:
         if text.strip():
             out.messages.append({"role": "user", "content": text})
     if names:
-        label: Message = {"role": "user", "content": "\n".join(names), "kind": "keys"}
+        label: Message = {"role": "user", "content": "\n".join(names), "kind": "fields"}
         out.messages.append(label)
     return out
 
