@@ -4,8 +4,12 @@ prefilter (same findings with and without it)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Set
 
@@ -567,3 +571,39 @@ def test_scan_many_returns_results_in_order(scanner: LocalScanner) -> None:
 def test_the_learned_model_is_shared_and_loaded_once() -> None:
     a, b = LocalScanner(), LocalScanner("high")
     assert a._model is b._model
+
+
+# --------------------------------------------------------------------------- typing
+def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
+    cache = Path(tempfile.gettempdir()) / "lockllm-engine-mypy-cache"
+    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
+    command += ["--cache-dir", str(cache), *map(str, files)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+MISUSE = """
+from lockllm.engine import LocalScanner, Rule
+
+class NoProbability:
+    def score(self, text: str) -> float:
+        return 0.0
+
+LocalScanner(model=NoProbability())
+LocalScanner(rules=["override.x"])
+Rule("x", r"foo", "jailbreak", "high")
+count: int = LocalScanner().scan("hi").spans[0].rule
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+def test_typed_usage_passes_mypy_strict_and_misuse_fails(tmp_path: Path) -> None:
+    done = _mypy(ROOT / "tests" / "typing_usage_engine.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    bad = tmp_path / "misuse_engine.py"
+    bad.write_text(MISUSE)
+    done = _mypy(bad)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert 'Argument "model" to "LocalScanner"' in done.stdout
+    assert 'List item 0 has incompatible type "str"; expected "Rule"' in done.stdout
+    assert 'Argument 4 to "Rule" has incompatible type "str"' in done.stdout
+    assert 'expression has type "str | None", variable has type "int"' in done.stdout
