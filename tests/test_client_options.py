@@ -444,18 +444,31 @@ async def test_async_fallback_runs_in_a_worker_thread(anyio_backend: str, monkey
 # -- LOCKLLM_LOG ------------------------------------------------------------------------
 
 
+_SCANS = {
+    "sync": "LockLLM(api_key={key!r}, base_url={base!r}).scan('SECRET PROMPT TEXT')",
+    "asyncio": "anyio.run(go, backend='asyncio')",
+    "trio": "anyio.run(go, backend='trio')",
+}
+
+
+@pytest.mark.parametrize("kind", list(_SCANS))
 @pytest.mark.parametrize("level", ["debug", "info"])
-def test_lockllm_log_writes_to_stderr_without_prompt_or_key(level: str) -> None:
+def test_lockllm_log_writes_to_stderr_without_prompt_or_key(level: str, kind: str) -> None:
+    if kind == "trio":
+        pytest.importorskip("trio")
     code = textwrap.dedent(
         f"""
-        import httpx, respx
-        from lockllm import LockLLM
+        import anyio, httpx, respx
+        from lockllm import AsyncLockLLM, LockLLM
+        async def go():
+            async with AsyncLockLLM(api_key={KEY!r}, base_url={BASE!r}) as client:
+                await client.scan("SECRET PROMPT TEXT")
         with respx.mock(base_url={BASE!r}) as api:
             api.post("/v1/scan").mock(side_effect=[
                 httpx.Response(503, headers={{"Retry-After": "0"}}),
                 httpx.Response(200, json={{"safe": True, "request_id": "r1"}}),
             ])
-            LockLLM(api_key={KEY!r}, base_url={BASE!r}).scan("SECRET PROMPT TEXT")
+            {_SCANS[kind].format(key=KEY, base=BASE)}
         """
     )
     env = {**os.environ, "LOCKLLM_LOG": level}
