@@ -3,7 +3,9 @@
 ``serve_app(app)`` binds an ephemeral port itself, runs ``uvicorn.Server`` in a daemon
 thread and yields the base URL; leaving the ``with`` block sets ``should_exit`` and joins.
 ``running_gateway(...)`` does that for ``lockllm serve``'s app and yields a ``Gateway``
-handle (``url``, ``api_key``, ``app``). Other test modules may reuse both.
+handle (``url``, ``api_key``, ``app``). Other test modules may reuse both, and the
+in-process pieces: ``Recorder`` (a scripted upstream), ``ok_response`` and the
+``make_app`` fixture (import it into the test module to use it).
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+import httpcore
+import httpx
+import pytest
 import uvicorn
 
 from lockllm.server import Settings, Upstream, create_app
 from lockllm.server._cli import uvicorn_options
+from lockllm.server._upstream import UpstreamPool
 
 GATEWAY_KEY = "lockllm-test-gateway-key-0123456789"
+AUTH = {"Authorization": f"Bearer {GATEWAY_KEY}"}
 
 
 @contextmanager
@@ -102,3 +109,69 @@ def running_gateway(
     with serve_app(app, **options) as url:
         key = settings.api_keys[0] if settings.api_keys else ""
         yield Gateway(url=url, api_key=key, app=app, settings=settings)
+
+
+# -- in-process apps --------------------------------------------------------------------------
+
+
+class Recorder(httpcore.AsyncMockBackend):
+    """A scripted upstream: every connection answers ``responses`` in turn; writes kept."""
+
+    def __init__(self, *responses: List[bytes], fail: Optional[Exception] = None) -> None:
+        super().__init__([])
+        self.responses = list(responses)
+        self.sent: List[bytes] = []
+        self.fail = fail
+        self.connections = 0
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        if self.fail is not None:
+            raise self.fail
+        self.connections += 1
+        recorder = self
+
+        class Stream(httpcore.AsyncMockStream):
+            async def write(self, buffer: bytes, timeout: Optional[float] = None) -> None:
+                recorder.sent.append(buffer)
+
+        return Stream(self.responses.pop(0) if self.responses else [])
+
+
+def ok_response(body: bytes = b'{"ok":true}', extra: bytes = b"") -> List[bytes]:
+    return [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra,
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n",
+        body,
+    ]
+
+
+@pytest.fixture
+def make_app() -> Iterator[Any]:
+    """Build in-process gateway apps (``make_app(backend, **settings)``) driven by httpx's
+    ASGI transport; their scan workers are stopped afterwards."""
+    clients: List[httpx.AsyncClient] = []
+
+    def build(
+        backend: Optional[httpcore.AsyncNetworkBackend] = None, **overrides: Any
+    ) -> httpx.AsyncClient:
+        upstreams = overrides.pop(
+            "upstreams",
+            {
+                "openai": ("http://up.test/v1", "sk-up"),
+                "azure": ("http://az.test/openai/v1", "az-up"),
+            },
+        )
+        settings = gateway_settings(upstreams, **overrides)
+        app = create_app(settings)
+        if backend is not None:
+            app.state.gateway.http = UpstreamPool(settings, backend=backend)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+        client.app = app  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        pool = client.app.state.gateway.scans  # type: ignore[attr-defined]
+        if pool is not None:
+            pool.terminate()

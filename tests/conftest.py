@@ -74,3 +74,6 @@ def redis_url(redis_server: str) -> str:
         sock.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
         assert sock.recv(64).startswith(b"+OK")
     return redis_server
+
+
+from _gateway import make_app  # noqa: E402, F401  (the in-process gateway app fixture)

@@ -18,10 +18,14 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import httpx
 import pytest
-from _gateway import Gateway, running_gateway
+from _gateway import (
+    AUTH,
+    Gateway,
+    Recorder,
+    running_gateway,
+)
 from _slow_engine import MARKER
 from _upstream_stub import UpstreamStub, running_stub, stub_upstreams
-from test_server import AUTH, _Recorder, make_app  # noqa: F401 - make_app is a fixture
 
 from lockllm.server._inspect import inspect
 from lockllm.server._limits import RepeatFilter
@@ -326,8 +330,8 @@ def test_odd_json_shapes_are_read_or_refused_never_crash() -> None:
             assert outcome[0] == "ok"
 
 
-async def test_non_string_part_type_is_400_in_protocol_shape(make_app: Any) -> None:  # noqa: F811
-    backend = _Recorder()
+async def test_non_string_part_type_is_400_in_protocol_shape(make_app: Any) -> None:
+    backend = Recorder()
     client = make_app(backend)
     response = await client.post(
         "/v1/proxy/openai/chat/completions",

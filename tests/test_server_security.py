@@ -13,8 +13,12 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 import pytest
-from _gateway import GATEWAY_KEY, gateway_settings
-from test_server import _ok, _Recorder, make_app  # noqa: F401 - make_app is a fixture
+from _gateway import (
+    GATEWAY_KEY,
+    Recorder,
+    gateway_settings,
+    ok_response,
+)
 
 from lockllm.errors import ConfigurationError
 from lockllm.server import Settings, _cli, create_app
@@ -78,7 +82,7 @@ async def test_no_auth_accepts_local_requests(host: str, origin: Optional[str]) 
     assert response.status_code == 200
 
 
-async def test_keyed_mode_does_not_check_host(make_app: Any) -> None:  # noqa: F811
+async def test_keyed_mode_does_not_check_host(make_app: Any) -> None:
     client = make_app()
     response = await client.post(
         "/v1/scan", json={"input": SAFE}, headers={**AUTH, "Origin": "https://x.example"}
@@ -105,17 +109,17 @@ def test_headers_named_in_connection_are_dropped() -> None:
 
 
 async def test_aborted_response_is_logged_as_aborted(
-    make_app: Any,  # noqa: F811
+    make_app: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     half = make_app(
-        _Recorder(
+        Recorder(
             [
                 b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n",
                 b"5\r\ndata:\r\n",
             ],
-            _ok(),
+            ok_response(),
         )
     )
     with caplog.at_level(logging.INFO, logger="lockllm.server"):
@@ -133,8 +137,8 @@ async def test_aborted_response_is_logged_as_aborted(
 # -- finding 1: strict body handling ----------------------------------------------------------
 
 
-async def test_body_refusals_fail_closed(make_app: Any) -> None:  # noqa: F811
-    backend = _Recorder()
+async def test_body_refusals_fail_closed(make_app: Any) -> None:
+    backend = Recorder()
     client = make_app(backend)
     attack = json.dumps(_chat(ATTACK)).encode()
     cases = [
@@ -180,8 +184,8 @@ def _multipart(*parts: bytes, boundary: bytes = b"BND") -> bytes:
         b"--BND\r\nContent-Disposition: form-data; name=a\r\nx\r\n--BND--",
     ],
 )
-async def test_malformed_multipart_is_refused(make_app: Any, body: bytes) -> None:  # noqa: F811
-    backend = _Recorder()
+async def test_malformed_multipart_is_refused(make_app: Any, body: bytes) -> None:
+    backend = Recorder()
     client = make_app(backend)
     response = await client.post(
         "/v1/proxy/openai/audio/transcriptions",
@@ -194,11 +198,11 @@ async def test_malformed_multipart_is_refused(make_app: Any, body: bytes) -> Non
 
 
 async def test_multipart_fields_and_text_files_scanned_media_not(
-    make_app: Any,  # noqa: F811
+    make_app: Any,
 ) -> None:
     # Changed by issue 10: every field (``model`` too) and every text file is scanned now;
     # only media (by content) goes through unscanned.
-    backend = _Recorder(_ok(), _ok())
+    backend = Recorder(ok_response(), ok_response())
     client = make_app(backend)
     # What reaches the engine is tested here, not the engine: it flags the phrase only.
     client.app.state.gateway.scan_factory = "_slow_engine:marker_scanner"  # type: ignore[attr-defined]
@@ -270,7 +274,7 @@ async def _raw_asgi(app: Any, raw_path: bytes) -> int:
 async def test_fragment_in_raw_path_is_404() -> None:
     settings = gateway_settings({"openai": ("http://up.test/v1", "sk")})
     app = create_app(settings)
-    backend = _Recorder()
+    backend = Recorder()
     from lockllm.server._upstream import UpstreamPool
 
     app.state.gateway.http = UpstreamPool(settings, backend=backend)

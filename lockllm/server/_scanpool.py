@@ -224,6 +224,11 @@ class ScanPool:
         worker.kill()
         return _Worker(self.factory)
 
+    def terminate(self) -> None:
+        """Stop every worker now (blocking; :meth:`aclose` from a running loop)."""
+        self._closed = True
+        _kill_all(self._workers)
+
     async def aclose(self) -> None:
         """Stop every worker."""
         self._closed = True
