@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import stat
 import time
 from collections import deque
 from concurrent.futures import Future
@@ -138,21 +139,26 @@ def read_text(path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _reader(path: str) -> Callable[[], str]:
+    return lambda: read_text(path)
+
+
 def file_source(path: str) -> Source:
     """A ``Source`` reading ``path`` when scanned."""
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0
-    return Source(path, lambda: read_text(path), size)
+    return Source(path, _reader(path), size)
 
 
 def expand(paths: Iterable[str], note: Callable[[str], None]) -> List[Source]:
     """Sources for ``paths``: files as given, directories walked recursively in name order.
 
-    Inside a directory, hidden files and directories (a leading ``.``) are left out and
-    symbolic links to directories are not followed. ``note`` hears of a directory that
-    holds nothing to scan.
+    Inside a directory, hidden files and directories (a leading ``.``) are left out,
+    symbolic links to directories are not followed, and what is not a regular file (a
+    FIFO, a socket, a device: reading one could block) is skipped. ``note`` hears of those
+    and of a directory that holds nothing to scan.
     """
     sources: List[Source] = []
     for path in paths:
@@ -163,8 +169,18 @@ def expand(paths: Iterable[str], note: Callable[[str], None]) -> List[Source]:
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if not name.startswith("."):
-                    sources.append(file_source(os.path.join(root, name)))
+                if name.startswith("."):
+                    continue
+                full = os.path.join(root, name)
+                try:
+                    info = os.stat(full)
+                except OSError:  # a dangling link: reading it reports the error
+                    sources.append(Source(full, _reader(full)))
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    sources.append(Source(full, _reader(full), info.st_size))
+                else:
+                    note(f"{full}: not a regular file, skipped")
         if len(sources) == before:
             note(f"{path}: no files to scan")
     return sources

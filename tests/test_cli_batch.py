@@ -362,3 +362,16 @@ def test_a_bad_model_directory_is_one_line_error(capsys, tmp_path: Path) -> None
     code, out, err = run(capsys, "scan", "--model", str(tmp_path), BENIGN)
     assert (code, out) == (2, "")
     assert err.strip() == f"lockllm: error: OnnxClassifier: {tmp_path} has no model.onnx"
+
+
+def test_a_fifo_in_a_directory_is_skipped_not_read(capsys, tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "note.txt").write_text(BENIGN, encoding="utf-8")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    code, out, err = run(capsys, "scan", "--json", "-f", str(tmp_path))
+    assert code == 2  # the dangling link is an error, reported in its place
+    assert [r["input"] for r in records(out)] == [str(tmp_path / "note.txt")]
+    assert f"{tmp_path / 'pipe'}: not a regular file, skipped" in err
+    assert f"{tmp_path / 'dangling.txt'}: No such file or directory" in err
