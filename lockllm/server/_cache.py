@@ -1,7 +1,7 @@
 """The scan cache: the same text, sensitivity, options and engine give the same verdict.
 
 Entries are keyed by HMAC-SHA256 over the scanned payload, the sensitivity, the scan
-options and the engine's fingerprint (its version and a digest of its shipped weights),
+options and the engine's fingerprint (the version and a digest of the engine's files),
 under a per-deployment secret: the cache (and Redis) never holds the text, and without
 the secret nobody can test whether a given text was scanned. The secret is
 ``LOCKLLM_SERVER_CACHE_SECRET``; without it each process draws a random one at start,
@@ -32,16 +32,24 @@ _PREFIX = "lockllm:scan:"
 
 
 def engine_fingerprint() -> str:
-    """The engine's version plus a digest of its shipped weights (changes on retraining)."""
+    """The package version plus a digest of the engine's code and shipped data (rules,
+    weights, models): any change to what decides a verdict changes every key."""
     from importlib import resources
 
     from .._version import __version__
 
+    digest = hashlib.sha256()
     try:
-        weights = resources.files("lockllm.engine").joinpath("_weights.json").read_bytes()
-    except (OSError, AttributeError):  # pragma: no cover - a stripped install
-        weights = b""
-    return f"{__version__}+{hashlib.sha256(weights).hexdigest()[:16]}"
+        files = sorted(
+            (entry.name, entry.read_bytes())
+            for entry in resources.files("lockllm.engine").iterdir()
+            if entry.name.endswith((".py", ".json")) and entry.is_file()
+        )
+    except (OSError, AttributeError):  # pragma: no cover - an unusual loader
+        files = []
+    for name, data in files:
+        digest.update(b"%d:%b%d:%b" % (len(name), name.encode(), len(data), data))
+    return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
 def result_from_json(data: Mapping[str, Any]) -> Any:
