@@ -17,6 +17,7 @@ from lockllm.errors import ConfigurationError
 from lockllm.server import Settings
 from lockllm.server._production import key_id, presented_keys
 from lockllm.server._ratelimit import LocalLimiter, Rate, parse_rate
+from lockllm.server._redis import RedisLink
 
 SAFE = "What is the capital of France?"
 OTHER_KEY = "lockllm-other-client-key-abcdef0123"
@@ -154,3 +155,24 @@ def test_two_processes_share_one_limit_through_redis(redis_url: str) -> None:
                 assert response.json()["error"]["code"] == "rate_limited"
     # Four in all, whichever process took them; then both refuse.
     assert codes == [200, 200, 200, 200, 429, 429]
+
+
+def test_the_redis_link_backs_off_after_a_failure_and_logs_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    link = RedisLink("redis://127.0.0.1:1/0", 0.1)
+    seen: list = []
+    link.on_error.append(seen.append)
+    assert link.available()
+    with caplog.at_level("WARNING", logger="lockllm.server"):
+        link.failed(OSError("refused"), "rate limits")
+        link.failed(OSError("refused"), "rate limits")
+    assert not link.available()  # backing off: callers use their in-process state
+    assert link._backoff == 4.0  # 1 s, then 2 s, doubling up to 30 s
+    assert seen == ["rate limits", "rate limits"]
+    assert link.errors == 2
+    assert len([r for r in caplog.records if "redis unavailable" in r.getMessage()]) == 1
+    assert "127.0.0.1:1" not in caplog.text  # the URL (it may hold a password) is never logged
+    assert "redis://" not in repr(link)
+    link.succeeded()
+    assert link._backoff == 1.0

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from _gateway import running_gateway, serve_app
 from _gateway_prod import AUTH, GATEWAY_KEY
+from _gateway_prod import free_port as socket_free_port
 from _upstream_stub import UpstreamStub, running_stub
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -234,3 +235,23 @@ def test_shutdown_waits_briefly_for_pending_deliveries_then_stops() -> None:
 
     assert asyncio.run(run()) < 4  # a 2 s grace, not the whole retry schedule
     assert hooks._tasks == []
+
+
+def test_an_unreachable_provider_raises_one_upstream_error_event(receiver: Receiver) -> None:
+    receiver.fail_first = 0
+    dead = socket_free_port()
+    upstreams = {"openai": (f"http://127.0.0.1:{dead}/v1", UPSTREAM_KEY)}
+    hooks = (WebhookSpec(receiver.url + "/ops", ("upstream_error",)),)
+    with running_gateway(
+        upstreams, api_keys=(GATEWAY_KEY,), webhooks=hooks, webhook_secret=SECRET
+    ) as gateway:
+        body = {"model": "gpt-test", "messages": [{"role": "user", "content": "Say hi"}]}
+        failed = httpx.post(
+            gateway.proxy_url("openai") + "/chat/completions", json=body, headers=AUTH
+        )
+        assert failed.status_code == 502
+        _wait_for(lambda: len(receiver.seen) >= 1)
+    event = json.loads(receiver.seen[0][2])
+    assert (event["type"], event["provider"], event["status"]) == ("upstream_error", "openai", 502)
+    assert event["verdict"]["safe"] is True
+    assert "Say hi" not in receiver.seen[0][2].decode()
