@@ -1,9 +1,11 @@
 """Any input costs the local engine time linear in its size.
 
 Each pathological shape is scanned at 64 KB and must take at most ``RATIO`` times as long
-as an ordinary 64 KB text scanned in the same test: a ratio, not a time, so a slow
-machine does not fail it. A super-linear pattern would not be close (a quadratic one is
-hundreds of times slower at this size, the cubic one of issue 8 took minutes).
+as an ordinary 64 KB text scanned in the same test: a ratio, not a time, so a slow or busy
+machine does not fail it. Some shapes are legitimately a few times costlier per character
+than prose (every token of a gibberish line is examined); a super-linear pattern would not
+be close (a quadratic one is hundreds of times slower at this size, the cubic one of
+issue 8 took minutes).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 from lockllm.engine import LocalScanner
 
 SIZE = 64 * 1024
-RATIO = 10.0
+RATIO = 15.0
 ORDINARY = (
     "The quarterly report shows steady growth in the northern region, while costs in "
     "logistics rose slightly because of fuel prices and new warehouse leases. "

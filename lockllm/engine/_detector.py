@@ -58,8 +58,8 @@ class TextView:
     text and counts decodings for text found encoded inside it.
     """
 
-    __slots__ = ("_budget", "_document", "_letters", "_norm", "_prefixes", "_rescan", "depth",
-                 "original", "source")  # fmt: skip
+    __slots__ = ("_budget", "_document", "_letters", "_letters_index", "_norm", "_prefixes",
+                 "_rescan", "depth", "original", "source")  # fmt: skip
 
     def __init__(
         self,
@@ -85,7 +85,8 @@ class TextView:
         # input, and a text full of encoded runs is judged on the first ones.
         self._budget = budget if budget is not None else [2 * len(original) + 4096, _MAX_RESCANS]
         self._document: Optional[bool] = None
-        self._letters: Optional[Tuple[str, List[int]]] = None
+        self._letters: Optional[str] = None
+        self._letters_index: Optional[List[int]] = None
         self._prefixes: Optional[AbstractSet[str]] = None
 
     @property
@@ -124,14 +125,22 @@ class TextView:
             self._prefixes = word_prefixes(self.text)
         return self._prefixes
 
-    def letters(self) -> Tuple[str, List[int]]:
-        """``text`` without ASCII non-letters, and for each of its characters the index in
-        ``text`` (catches "i g n o r e" and "ig-no-re"); computed once."""
+    def letters(self) -> str:
+        """``text`` without ASCII non-letters (catches "i g n o r e" and "ig-no-re");
+        computed once."""
         if self._letters is None:
-            from ._normalize import letters_index, letters_only
+            from ._normalize import letters_only
 
-            self._letters = (letters_only(self.text), letters_index(self.text))
+            self._letters = letters_only(self.text)
         return self._letters
+
+    def letters_index(self) -> List[int]:
+        """For each character of ``letters()``, its index in ``text``; computed once."""
+        if self._letters_index is None:
+            from ._normalize import letters_index
+
+            self._letters_index = letters_index(self.text)
+        return self._letters_index
 
     def rescan(self, decoded: str) -> List[Finding]:
         """Run the scanner's evidence detectors on ``decoded`` (text found encoded inside

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._decode import Decoded as _Run
 from ._decode import find_ciphered, find_encoded, find_spread
@@ -107,6 +107,27 @@ def _altered(norm: Normalized, vs: int, ve: int, s: int, e: int) -> bool:
     return norm.original[s:e].lower() != norm.text[vs:ve]
 
 
+_INNER_WORD = re.compile(r"(?<= )[a-z]{2,}")
+_COMMON_MARKS = frozenset(" .,;:-'\"()!?")
+
+
+def _gate(cue: str) -> Tuple[str, str]:
+    """What must hold wherever ``cue`` occurs, cheaper to test than a search for it.
+
+    ``("word", p)``: a Latin word inside the cue after a space starts a word there, so its
+    prefix ``p`` is among the text's word prefixes; ``("char", c)``: the cue's rarest mark
+    occurs in the text; ``("", "")``: nothing cheaper than the search.
+    """
+    inner: List[str] = _INNER_WORD.findall(cue)
+    if inner:
+        return "word", max(inner, key=len)[:6]
+    marks = [ch for ch in cue if not ch.isalnum() and ch.isascii()]
+    rare = [ch for ch in marks if ch not in _COMMON_MARKS]
+    if rare or marks:
+        return "char", (rare or marks)[0]
+    return "", ""
+
+
 class PhraseRules:
     """The phrase rules over the normalised view, chosen by one prefilter pass.
 
@@ -130,14 +151,21 @@ class PhraseRules:
         self.prefilter = prefilter
         self._always: List[int] = []
         self._by_word: Dict[str, List[int]] = {}
-        self._by_substring: Dict[str, List[int]] = {}
+        by_substring: Dict[str, List[int]] = {}
         for i, rule in enumerate(self.rules):
             if not rule.cues and not rule.words:
                 self._always.append(i)
             for w in rule.word_prefixes:
                 self._by_word.setdefault(w, []).append(i)
             for c in rule.cues:
-                self._by_substring.setdefault(c, []).append(i)
+                by_substring.setdefault(c, []).append(i)
+        # A substring cue is searched for only when it can occur: a cue in another script
+        # never occurs in an ASCII text, a cue with a word inside it ("no longer", " mode")
+        # only where that word starts a word (a set look-up), a cue with a mark ("<!--",
+        # "](") only in a text holding that mark.
+        self._by_substring: List[Tuple[str, Tuple[str, str], bool, List[int]]] = [
+            (cue, _gate(cue), cue.isascii(), idx) for cue, idx in by_substring.items()
+        ]
 
     def selected(self, view: TextView) -> List[Rule]:
         """The rules whose cues occur in ``view`` (all of them without the prefilter)."""
@@ -149,7 +177,18 @@ class PhraseRules:
         for word, idx in self._by_word.items():
             if word in prefixes:
                 chosen.update(idx)
-        for cue, idx in self._by_substring.items():
+        ascii_text = text.isascii()
+        marks: Optional[AbstractSet[str]] = None
+        for cue, (kind, key), ascii_cue, idx in self._by_substring:
+            if ascii_text and not ascii_cue:
+                continue
+            if kind == "word" and key not in prefixes:
+                continue
+            if kind == "char":
+                if marks is None:
+                    marks = set(text)
+                if key not in marks:
+                    continue
             if cue in text:
                 chosen.update(idx)
         return [self.rules[i] for i in sorted(chosen)]
@@ -200,12 +239,15 @@ class SpacedOut:
         """Findings of the spaced-out rules, located in the original text."""
         found: List[Finding] = []
         text = view.text
-        letters, where = view.letters()
+        letters = view.letters()
+        where: Optional[List[int]] = None
         for rule in self.rules:
             added = 0
             for i, m in enumerate(rule.finditer(letters)):
                 if i >= _MAX_SPACED or added >= _MAX_PER_RULE:
                     break  # a text full of triggers: the first ones tell enough
+                if where is None:
+                    where = view.letters_index()
                 vs, ve = where[m.start()], where[m.end() - 1] + 1
                 plain = self._plain.get(rule.category, ())
                 if any(r.compiled.search(text, vs, ve) for r in plain):

@@ -26,10 +26,11 @@ except ImportError:  # pragma: no cover - Python < 3.11
 __all__ = ["MAX_REACH", "PREFIX_LENGTHS", "Rule", "RuleError", "word_prefixes"]
 
 MAX_REACH = 800  # no rule matches more than this many characters
-PREFIX_LENGTHS = (3, 4, 5, 6)
+PREFIX_LENGTHS = (2, 3, 4, 5, 6)
 # Non-letters (ASCII) become spaces, so ``split()`` yields the Latin words.
 _WORD_SHAPE = str.maketrans({chr(i): " " for i in range(128) if not chr(i).islower()})
 _PLAIN_WORD = re.compile(r"[a-z]{3,}")
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
@@ -39,11 +40,11 @@ class RuleError(ValueError):
 
 
 def word_prefixes(view: str) -> AbstractSet[str]:
-    """The 3- to 6-letter prefixes of the Latin words of ``view``."""
+    """The 2- to 6-letter prefixes of the Latin words of ``view``."""
     if view.isascii():
-        words = {w for w in view.translate(_WORD_SHAPE).split() if len(w) >= 3}
+        words = {w for w in view.translate(_WORD_SHAPE).split() if len(w) >= 2}
     else:  # split on every non-Latin character too (quotes, accents, other scripts)
-        words = set(_PLAIN_WORD.findall(view))
+        words = set(_LATIN_WORD.findall(view))
     return {w[:k] for w in words for k in PREFIX_LENGTHS}
 
 
@@ -95,7 +96,7 @@ class Rule:
     - ``category``: one of ``lockllm.engine.CATEGORIES``.
     - ``weight``: in ``(0, 1]``, roughly the probability that a text matching it is an attack.
     - ``cues``: lower-case literal strings found anywhere, and ``words``: lower-case Latin
-      words (3+ letters) found at the start of a word; every match holds one of them. A
+      words (2+ letters) found at the start of a word; every match holds one of them. A
       rule runs only on texts holding one (looking words up among the text's word prefixes
       is cheaper than a substring search); without either it runs on every text.
     - ``outside_document``: the weight when the text is not retrieved content (rules about
@@ -157,10 +158,10 @@ class Rule:
         ):
             raise RuleError(f"rule {self.id!r}: cues must be a tuple of non-empty lower-case str")
         if not isinstance(words, (tuple, list)) or not all(
-            isinstance(w, str) and _PLAIN_WORD.fullmatch(w) for w in words
+            isinstance(w, str) and _LATIN_WORD.fullmatch(w) for w in words
         ):
             raise RuleError(
-                f"rule {self.id!r}: words must be a tuple of lower-case Latin words (3+ letters)"
+                f"rule {self.id!r}: words must be a tuple of lower-case Latin words (2+ letters)"
             )
         object.__setattr__(self, "cues", tuple(self.cues))
         object.__setattr__(self, "words", tuple(self.words))

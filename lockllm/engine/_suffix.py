@@ -88,7 +88,10 @@ def find_suffix(text: str) -> Optional[Tuple[int, int, float]]:
             not line.isascii() and sum(ord(c) > 127 for c in line) > 0.3 * len(line)
         ):
             continue
-        if len(_ODD_CHARS.findall(line)) < 2 or len(_CODE_MARK.findall(line)) >= 2:
+        if len(_ODD_CHARS.findall(line)) < 2:
+            continue
+        line_marks = len(_CODE_MARK.findall(line))
+        if line_marks >= 2:
             continue
         cleaned = _mask_urls(line)
         toks: List[Tuple[int, int, bool]] = [
@@ -103,7 +106,9 @@ def find_suffix(text: str) -> Optional[Tuple[int, int, float]]:
                 continue
             s, e = toks[i][0], toks[i + _WINDOW - 1][1]
             segment = line[s:e]
-            if len(_CODE_MARK.findall(segment)) >= 2:
+            # A segment holds the line's marks plus at most one (";" at its end), so a
+            # line without marks needs no search per window.
+            if line_marks and len(_CODE_MARK.findall(segment)) >= 2:
                 count -= 2
             if _balance_error(segment) >= 2:
                 count += 1
