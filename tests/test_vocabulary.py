@@ -204,3 +204,15 @@ def test_the_gateway_validates_the_vocabularys_levels_and_actions(server: Any) -
 
     assert tuple(_app.SENSITIVITIES) == vocabulary.SENSITIVITIES
     assert tuple(_app.ACTIONS) == vocabulary.ACTIONS
+
+
+def test_the_engines_levels_are_the_vocabularys() -> None:
+    from lockllm.engine import _score
+
+    assert tuple(_score.LEVELS) == vocabulary.SENSITIVITIES
+
+
+def test_the_gateways_scan_inspection_levels_are_the_vocabularys(server: Any) -> None:
+    from lockllm.server import _inspect
+
+    assert tuple(_inspect.SENSITIVITIES) == vocabulary.SENSITIVITIES
