@@ -83,6 +83,8 @@ class Done:
     """The call succeeded: return ``result``."""
 
     __slots__ = ("result",)
+    kind: Literal["done"] = "done"
+    """The tag: ``"done"``."""
 
     def __init__(self, result: ScanResponse) -> None:
         if not isinstance(result, ScanResponse):
@@ -97,6 +99,8 @@ class Failed:
     """The call is over: raise ``error`` (unless a local fallback answers instead)."""
 
     __slots__ = ("error",)
+    kind: Literal["failed"] = "failed"
+    """The tag: ``"failed"``."""
 
     def __init__(self, error: LockLLMError) -> None:
         if not isinstance(error, LockLLMError):
@@ -111,6 +115,8 @@ class Retry:
     """Send the request again after ``delay`` seconds."""
 
     __slots__ = ("delay",)
+    kind: Literal["retry"] = "retry"
+    """The tag: ``"retry"``."""
 
     def __init__(self, delay: float) -> None:
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not delay >= 0:

@@ -582,3 +582,13 @@ def test_a_2xx_without_a_scan_result_is_an_invalid_response(content: bytes) -> N
     assert isinstance(outcome, Failed)
     assert type(outcome.error) is InvalidResponseError
     assert outcome.error.status == 200
+
+
+def test_each_outcome_carries_its_tag() -> None:
+    assert Retry(1).kind == "retry"
+    assert Failed(APIError("x")).kind == "failed"
+    call = make_call()
+    call.sent()
+    outcome = call.on_response(200, Headers(), OK)
+    assert outcome.kind == "done"
+    assert isinstance(outcome, Done)
