@@ -22,6 +22,7 @@ from _gateway import (
     AUTH,
     Gateway,
     Recorder,
+    ok_response,
     running_gateway,
 )
 from _slow_engine import MARKER
@@ -343,3 +344,129 @@ async def test_non_string_part_type_is_400_in_protocol_shape(make_app: Any) -> N
     assert (error["type"], error["code"]) == ("invalid_request_error", "invalid_content_part")
     assert error["request_id"]
     assert backend.sent == []
+
+
+def test_repeat_filter_keys_on_the_formatted_message() -> None:
+    repeat = RepeatFilter(burst=2, interval=60)
+
+    def record(*args: Any) -> logging.LogRecord:
+        return logging.LogRecord("lockllm.server", logging.INFO, __file__, 1, "%s %d", args, None)
+
+    assert [repeat.filter(record("GET", n)) for n in range(5)] == [True] * 5  # all differ
+    assert [repeat.filter(record("GET", 1)) for _ in range(3)] == [True, False, False]
+
+
+def test_the_connection_cap_stays_below_the_descriptor_limit() -> None:
+    import resource
+
+    from lockllm.server._limits import connection_cap
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert connection_cap(10) == min(10, max(8, (soft - 64) // 2))
+    assert connection_cap(10**9) <= soft // 2
+
+
+_FD_SERVER = """
+import sys, uvicorn
+from lockllm.server import Settings, create_app
+from lockllm.server._cli import uvicorn_options
+settings = Settings.load(environ={"LOCKLLM_SERVER_API_KEYS": "k" * 20}, port=int(sys.argv[1]),
+                         scan_workers=1, header_timeout=2.0)
+uvicorn.run(create_app(settings), **uvicorn_options(settings, "info"))
+"""
+
+
+def test_running_out_of_descriptors_is_survived_quietly(tmp_path: Any) -> None:
+    # The gateway may open 128 files; 300 silent connections arrive. The cap (derived from
+    # that limit) closes the excess at once, the log stays a few lines, /healthz recovers.
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "gateway.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(7)[1]))
+
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _FD_SERVER, str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=low_limit,
+        )
+    socks: List[socket.socket] = []
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        for _ in range(300):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            except OSError:
+                break
+        time.sleep(3)
+        assert proc.poll() is None  # still running
+        for sock in socks:
+            sock.close()
+        socks.clear()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        lines = log.read_text(errors="replace").splitlines()
+        assert len(lines) < 60, "\n".join(lines[-20:])
+    finally:
+        for sock in socks:
+            sock.close()
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_odd_bodies_through_the_app_are_never_a_500(make_app: Any) -> None:
+    backend = Recorder(*[ok_response(extra=b"Connection: close\r\n") for _ in range(400)])
+    client = make_app(backend)
+    rng = random.Random(11)
+    bodies: List[bytes] = [
+        b"",
+        b"\x00",
+        b"{",
+        b"[]" * 3,
+        b'{"a":1,"a":2}',
+        b'"\\ud800"',
+        b"\xef\xbb\xbf{}",
+        b'{"messages": [{"content": [{"type": {}}]}]}',
+        b"NaN",
+        b"1e99999",
+        b"[" * 3000 + b"]" * 3000,
+    ]
+    bodies += [json.dumps(_odd_values(rng)).encode() for _ in range(120)]
+    for body in bodies:
+        for ctype in ("application/json", "multipart/form-data; boundary=x", "audio/wav"):
+            response = await client.post(
+                "/v1/proxy/openai/chat/completions",
+                content=body,
+                headers={**AUTH, "Content-Type": ctype},
+            )
+            assert response.status_code < 500, (body[:80], ctype, response.text)
+            if response.status_code >= 400:
+                assert "error" in response.json()
+        scan = await client.post("/v1/scan", content=body, headers=AUTH)
+        assert scan.status_code in (200, 400), (body[:80], scan.text)

@@ -76,7 +76,7 @@ from .._version import __version__
 from . import _errors
 from ._extract import extract_model
 from ._limits import STATE_KEY as LIMITS_KEY
-from ._limits import install_repeat_filter
+from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
 from ._paths import check_proxy_path, log_safe
 from ._production import Production, add_production
@@ -607,7 +607,8 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         await anyio.to_thread.run_sync(pool.start)  # the scan workers, before any request
         try:
             # Lifespan state: read by the connection limits of ``_limits`` (under uvicorn).
-            yield {LIMITS_KEY: (settings.header_timeout, settings.max_connections)}
+            cap = connection_cap(settings.max_connections)
+            yield {LIMITS_KEY: (settings.header_timeout, cap)}
         finally:
             await pool.aclose()
             gateway.scans = None

@@ -11,7 +11,8 @@
   in one process keep their own; the class travels to ``--workers`` processes by name.
 * :class:`RepeatFilter` lets the same log message through at most ``burst`` times per
   ``interval`` seconds, then says how many it dropped (an ``EMFILE`` accept storm writes
-  one traceback per attempt otherwise).
+  one traceback per attempt otherwise). Access-log lines all differ (request ids), so
+  they are never dropped.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from typing import Any, Dict, Optional, Tuple
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["STATE_KEY", "LockLLMH11Protocol", "RepeatFilter", "install_repeat_filter"]
+__all__ = [
+    "STATE_KEY",
+    "LockLLMH11Protocol",
+    "RepeatFilter",
+    "connection_cap",
+    "install_repeat_filter",
+]
 
 STATE_KEY = "lockllm.connection_limits"
 """Lifespan-state key of ``(header_timeout, max_connections)``."""
@@ -79,6 +86,21 @@ class LockLLMH11Protocol(H11Protocol):
             self.transport.close()  # no new request head in time
 
 
+def connection_cap(configured: int) -> int:
+    """``configured``, but at most half the file descriptors this process may open (less a
+    reserve for the scan workers, provider connections and logs): the cap then closes
+    excess connections before ``accept()`` can ever fail with ``EMFILE``."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return configured
+    if soft == resource.RLIM_INFINITY:  # pragma: no cover - unlimited
+        return configured
+    return max(8, min(configured, (soft - 64) // 2))
+
+
 class RepeatFilter(logging.Filter):
     """At most ``burst`` records with the same message per ``interval`` seconds."""
 
@@ -90,7 +112,11 @@ class RepeatFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, str(record.msg))
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: let logging report it
+            return True
+        key = (record.name, text)
         now = time.monotonic()
         with self._lock:
             start, count = self._seen.get(key, (now, 0))
@@ -98,7 +124,8 @@ class RepeatFilter(logging.Filter):
                 dropped = count - self.burst
                 start, count = now, 0
                 if dropped > 0:
-                    record.msg = f"{record.msg} (and {dropped} more like it were not logged)"
+                    record.msg = f"{text} (and {dropped} more like it were not logged)"
+                    record.args = None
             count += 1
             if len(self._seen) > 1000 and key not in self._seen:
                 self._seen.clear()  # bounded memory whatever the messages are
@@ -106,7 +133,7 @@ class RepeatFilter(logging.Filter):
         return count <= self.burst
 
 
-_FILTERED = ("asyncio", "uvicorn.error")
+_FILTERED = ("asyncio", "uvicorn.error", "lockllm.server")
 
 
 def install_repeat_filter() -> RepeatFilter:
