@@ -81,8 +81,10 @@ _MIN_REQUEST_WORDS = 5
 # only when one of them occurs.
 _CUE_WORDS = ("ignore", "disregard", "forget", "previous", "instruction", "prompt", "system",
               "password", "anything now", "developer mode", "conversation", "url")  # fmt: skip
-_ROT13_CUES = tuple(codecs.encode(w, "rot13") for w in _CUE_WORDS)
-_REVERSED_CUES = tuple(w[::-1] for w in _CUE_WORDS)
+# Looked up among the text's word prefixes (the first word of each cue, six letters at
+# most): a set look-up each instead of a scan of the text.
+_ROT13_CUES = frozenset(codecs.encode(w, "rot13").split()[0][:6] for w in _CUE_WORDS)
+_REVERSED_CUES = frozenset(w[::-1].split()[0][:6] for w in _CUE_WORDS)
 
 
 def document_context(view: str) -> bool:
@@ -108,7 +110,8 @@ def _altered(norm: Normalized, vs: int, ve: int, s: int, e: int) -> bool:
 
 
 _INNER_WORD = re.compile(r"(?<= )[a-z]{2,}")
-_COMMON_MARKS = frozenset(" .,;:-'\"()!?")
+# Marks from rarest to commonest in ordinary text: a cue is gated by its rarest mark.
+_MARK_ORDER = "|`~^{}\\<>[]#=@*$%&+_:;!?/()-.,'\" "
 
 
 def _gate(cue: str) -> Tuple[str, str]:
@@ -121,10 +124,9 @@ def _gate(cue: str) -> Tuple[str, str]:
     inner: List[str] = _INNER_WORD.findall(cue)
     if inner:
         return "word", max(inner, key=len)[:6]
-    marks = [ch for ch in cue if not ch.isalnum() and ch.isascii()]
-    rare = [ch for ch in marks if ch not in _COMMON_MARKS]
-    if rare or marks:
-        return "char", (rare or marks)[0]
+    marks = [ch for ch in cue if ch in _MARK_ORDER]
+    if marks:
+        return "char", min(marks, key=_MARK_ORDER.index)
     return "", ""
 
 
@@ -288,11 +290,12 @@ class Ciphers:
     def detect(self, view: TextView) -> List[Finding]:
         """Findings in the deciphered text, located in the original."""
         text = view.text
+        prefixes = view.word_prefixes
         found: List[Finding] = []
-        if any(cue in text for cue in _ROT13_CUES):
+        if not _ROT13_CUES.isdisjoint(prefixes):
             rot = codecs.encode(text, "rot13")
             found += _cipher_findings(view, self.rules, rot, ".rot13", False)
-        if any(cue in text for cue in _REVERSED_CUES):
+        if not _REVERSED_CUES.isdisjoint(prefixes):
             found += _cipher_findings(view, self.rules, text[::-1], ".reversed", True)
         return found
 

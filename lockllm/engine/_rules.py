@@ -175,8 +175,8 @@ RULES: Tuple[Rule, ...] = (
          r"\b[^.\n]{0,40}?(?:anweisung\w{0,30}|befehl\w{0,30}|vorgaben|regeln|instruktion\w{0,30}|"
          r"richtlinien|aufforderung\w{0,30})",
          "instruction_override", 0.9,
-         cues=("anweisung", "befehl", "vorgaben", "regeln", "instruktion", "richtlinien",
-               "aufforderung")),
+         cues=("übergehe",),
+         words=("ignorier", "vergiss", "vergessen", "missachte", "befolge")),
     Rule("override.it",
          r"\b(?:ignora|ignorate|dimentica|dimenticate|trascura|non seguire)\b[^.\n]{0,30}?"
          r"\b(?:istruzioni|indicazioni|regole|direttive|comandi)\b",
@@ -298,7 +298,8 @@ RULES: Tuple[Rule, ...] = (
          r"\b(?:opposite|anti|evil|dark|shadow|unchained|unlocked|unbound|rogue)"
          r"[- ]?(?:gpt|chatgpt|ai|claude|bard|bot)\b",
          "jailbreak", 0.5,
-         cues=("gpt", "ai", "claude", "bard", "bot")),
+         words=("opposite", "anti", "evil", "dark", "shadow", "unchained", "unlocked", "unbound",
+                "rogue")),
     Rule("jailbreak.chatgpt_persona",
          r"\b(?:chatgpt|gpt-?4|gpt-?3\.?5?|claude|bard|gemini|llama)\b[^.\n]{0,60}"
          r"\b(?:you are|you will|pretend|act as|persona|character|roleplay)\b",
@@ -313,8 +314,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("extract.reveal_prompt",
          rf"\b{_REVEAL}\b{_GAP}\b{_SECRET_PROMPT}",
          "prompt_extraction", 0.85,
-         cues=("prompt",),
-         words=("system", "instruction", "initiali", "your", "rules", "directive",
+         cues=("preprompt",),
+         words=("prompt", "system", "instruction", "initiali", "your", "rules", "directive",
                 "configuration", "guid", "programming", "command"),
          ciphers=True),
     Rule("extract.what_instructions",
