@@ -7,6 +7,7 @@ its CPU is not counted as the client's. Then, in interleaved rounds:
   ``httpx.Client`` (same headers and body, ``post(content=...)`` then ``json.loads``);
 * async: N scans, ``--concurrency`` at a time with ``asyncio.gather``, through
   ``AsyncLockLLM`` vs a bare ``httpx.AsyncClient``;
+* trio: the same under trio (an anyio task group per batch), when trio is installed;
 
 and finally the import time of ``lockllm`` vs ``httpx`` alone, in fresh interpreters.
 
@@ -131,6 +132,56 @@ def sync_round(url: str, n: int, lock_first: bool) -> Dict[str, Tuple[float, flo
     return results
 
 
+def trio_round(
+    url: str, n: int, concurrency: int, lock_first: bool
+) -> Dict[str, Tuple[float, float]]:
+    """The async round under trio: batches of ``concurrency`` scans in a task group."""
+    import anyio
+    import httpx
+
+    from lockllm import AsyncLockLLM
+
+    scan_url = url + "/v1/scan"
+
+    async def main() -> Dict[str, Tuple[float, float]]:
+        client = AsyncLockLLM(api_key=KEY, base_url=url, max_retries=0)
+        bare = httpx.AsyncClient(headers=_bare_headers(), timeout=60.0)
+
+        async def bare_scan() -> None:
+            content = json.dumps({"input": PROMPT, "sensitivity": "medium"}).encode()
+            response = await bare.post(
+                scan_url, content=content, headers={"X-Request-Id": str(uuid.uuid4())}
+            )
+            json.loads(response.content)
+
+        async def lock_scan() -> None:
+            await client.scan(PROMPT)
+
+        async def run(make: Callable[[], Any], count: int) -> None:
+            for start in range(0, count, concurrency):
+                async with anyio.create_task_group() as group:
+                    for _ in range(min(concurrency, count - start)):
+                        group.start_soon(make)
+
+        async def measure(make: Callable[[], Any]) -> Tuple[float, float]:
+            wall, cpu = time.perf_counter(), time.process_time()
+            await run(make, n)
+            return time.perf_counter() - wall, time.process_time() - cpu
+
+        await run(lock_scan, concurrency * 2)  # warm up the pools
+        await run(bare_scan, concurrency * 2)
+        order: List[Tuple[str, Callable[[], Any]]] = [("lockllm", lock_scan), ("httpx", bare_scan)]
+        if not lock_first:
+            order.reverse()
+        results = {name: await measure(make) for name, make in order}
+        await client.aclose()
+        await bare.aclose()
+        return results
+
+    result: Dict[str, Tuple[float, float]] = anyio.run(main, backend="trio")
+    return result
+
+
 def async_round(
     url: str, n: int, concurrency: int, lock_first: bool
 ) -> Dict[str, Tuple[float, float]]:
@@ -179,28 +230,44 @@ def async_round(
 # --------------------------------------------------------------------------- import time
 
 
-def _import_times(statement: str, runs: int) -> Tuple[float, float]:
-    """Medians over fresh interpreters: wall time of ``python -c`` and -X importtime (µs)."""
-    walls: List[float] = []
-    cumulative: List[float] = []
+def _import_once(statement: str) -> Tuple[float, float]:
+    """One fresh interpreter: wall time of ``python -c`` and the -X importtime total (µs)."""
     module = statement.split()[-1]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    for line in done.stderr.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and parts[2] == module:
+            return wall, float(parts[1])
+    return wall, 0.0
+
+
+def _import_times(statements: List[str], runs: int) -> Dict[str, Tuple[float, float]]:
+    """Medians over fresh interpreters, the statements interleaved run by run, so a change
+    in the machine's load falls on all of them alike."""
+    samples: Dict[str, List[Tuple[float, float]]] = {s: [] for s in statements}
     for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", statement],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        walls.append(time.perf_counter() - started)
-        for line in done.stderr.splitlines():
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) == 3 and parts[2] == module:
-                cumulative.append(float(parts[1]))
-    return statistics.median(walls), statistics.median(cumulative) if cumulative else 0.0
+        for statement in statements:
+            samples[statement].append(_import_once(statement))
+    return {
+        s: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+        for s, got in samples.items()
+    }
 
 
 # --------------------------------------------------------------------------- report
+
+
+def _have_trio() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("trio") is not None
 
 
 def _per_scan(rounds: List[Dict[str, Tuple[float, float]]], n: int) -> Dict[str, float]:
@@ -216,9 +283,14 @@ def _per_scan(rounds: List[Dict[str, Tuple[float, float]]], n: int) -> Dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="scans per client per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--import-runs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per mode")
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="async scans in flight at a time"
+    )
+    parser.add_argument(
+        "--import-runs", type=int, default=15, help="fresh interpreters for the import time"
+    )
+    parser.add_argument("--no-trio", action="store_true", help="leave out the trio rows")
     args = parser.parse_args()
 
     ctx = multiprocessing.get_context("spawn")
@@ -231,16 +303,22 @@ def main() -> None:
         async_rounds = [
             async_round(url, args.n, args.concurrency, i % 2 == 0) for i in range(args.rounds)
         ]
+        trio_rounds = [
+            trio_round(url, args.n, args.concurrency, i % 2 == 0)
+            for i in range(args.rounds if _have_trio() and not args.no_trio else 0)
+        ]
     finally:
         server.terminate()
         server.join(5)
 
-    baseline, _ = _import_times("pass", args.import_runs)
-    lock_wall, lock_cum = _import_times("import lockllm", args.import_runs)
-    httpx_wall, httpx_cum = _import_times("import httpx", args.import_runs)
+    imports = _import_times(["pass", "import lockllm", "import httpx"], args.import_runs)
+    baseline = imports["pass"][0]
+    lock_wall, lock_cum = imports["import lockllm"]
+    httpx_wall, httpx_cum = imports["import httpx"]
 
-    sync_stats = _per_scan(sync_rounds, args.n)
-    async_stats = _per_scan(async_rounds, args.n)
+    modes = [("sync", _per_scan(sync_rounds, args.n)), ("async", _per_scan(async_rounds, args.n))]
+    if trio_rounds:
+        modes.append(("trio", _per_scan(trio_rounds, args.n)))
     print(
         f"client_overhead: N={args.n} scans x {args.rounds} rounds, "
         f"async concurrency {args.concurrency}; medians over rounds; Python "
@@ -253,7 +331,7 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    for mode, s in (("sync", sync_stats), ("async", async_stats)):
+    for mode, s in modes:
         verdict = "ok" if s["cpu_ratio"] <= 1.10 else "MISSED"
         print(
             f"{mode:<6} {s['lockllm_wall']:>10.1f} µs {s['httpx_wall']:>8.1f} µs "
