@@ -47,18 +47,25 @@ __all__ = [
     "scan_messages",
 ]
 
-_default = LocalScanner()
+_shared: Optional[LocalScanner] = None
+
+
+def _default() -> LocalScanner:
+    global _shared
+    if _shared is None:
+        _shared = LocalScanner()
+    return _shared
 
 
 def scan(
     text: str, sensitivity: Optional[Sensitivity] = None, *, source: Optional[Source] = None
 ) -> ScanResponse:
     """Scan ``text`` with a shared ``LocalScanner`` (default sensitivity ``"medium"``)."""
-    return _default.scan(text, sensitivity, source=source)
+    return _default().scan(text, sensitivity, source=source)
 
 
 def scan_messages(
     messages: Sequence[Mapping[str, Any]], sensitivity: Optional[Sensitivity] = None
 ) -> ScanResponse:
     """Scan a chat transcript with a shared ``LocalScanner``; see ``LocalScanner.scan_messages``."""
-    return _default.scan_messages(messages, sensitivity)
+    return _default().scan_messages(messages, sensitivity)

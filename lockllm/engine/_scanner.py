@@ -307,9 +307,15 @@ class LocalScanner:
         self._flagging = _categories(categories)
         from ._evidence import PhraseRules, default_detectors
 
+        self._extra_rules: Tuple[Rule, ...] = tuple(rules)
+        self._detector_list: Optional[Tuple[Detector, ...]] = None
         try:
             if detectors is None:
-                chosen: List[Detector] = default_detectors(tuple(rules))
+                # The shipped rules are compiled on the first scan, not here (unless extra
+                # rules must be checked against them now).
+                chosen: Optional[List[Detector]] = (
+                    default_detectors(self._extra_rules) if rules else None
+                )
             else:
                 given: object = detectors
                 if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
@@ -326,11 +332,19 @@ class LocalScanner:
             if isinstance(error, InvalidRequestError):
                 raise
             raise InvalidRequestError(str(error)) from None
-        self._detectors: Tuple[Detector, ...] = tuple(chosen)
-        self._shipped = frozenset(
-            i for i, d in enumerate(self._detectors) if type(d).__module__ == PhraseRules.__module__
-        )
+        if chosen is not None:
+            self._set_detectors(chosen)
         self._model: _Model = _shared_model if model is None else ModelDetector(model)
+
+    def _set_detectors(self, chosen: Sequence[Detector]) -> Tuple[Detector, ...]:
+        from ._evidence import PhraseRules
+
+        detectors = tuple(chosen)
+        self._shipped = frozenset(
+            i for i, d in enumerate(detectors) if type(d).__module__ == PhraseRules.__module__
+        )
+        self._detector_list = detectors
+        return detectors
 
     @property
     def sensitivity(self) -> Sensitivity:
@@ -345,7 +359,12 @@ class LocalScanner:
     @property
     def detectors(self) -> Tuple[Detector, ...]:
         """The evidence detectors, in the order they run (the model comes after them)."""
-        return self._detectors
+        detectors = self._detector_list
+        if detectors is None:  # a benign race: two threads may build equal lists
+            from ._evidence import default_detectors
+
+            detectors = self._set_detectors(default_detectors(self._extra_rules))
+        return detectors
 
     def _threshold_for(self, level: Sensitivity) -> float:
         return THRESHOLDS[level] if self._threshold is None else self._threshold
@@ -353,7 +372,7 @@ class LocalScanner:
     def _evidence(self, view: TextView) -> List[Finding]:
         found: List[Finding] = []
         n = len(view.original)
-        for i, det in enumerate(self._detectors):
+        for i, det in enumerate(self.detectors):
             out = det.detect(view)
             found.extend(out if i in self._shipped else _checked(det, out, n))
         return found
