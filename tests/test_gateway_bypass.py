@@ -582,3 +582,14 @@ async def test_upstream_key_shorter_than_eight_is_not_masked(make_app: Any) -> N
         "/v1/proxy/openai/chat/completions", json=_user("hi"), headers=AUTH
     )
     assert response.json() == {"note": "sk-up in a word"}
+
+
+def test_declared_media_formats_pass_binary_text_documents_do_not(
+    gateway: Gateway, stub: UpstreamStub
+) -> None:
+    raw = _b64(bytes(range(256)) * 8)  # binary with no magic number
+    audio = _user([{"type": "input_audio", "input_audio": {"data": raw, "format": "pcm16"}}])
+    _forwarded(gateway, stub, audio)
+    document = _user([{"document": {"format": "txt", "name": "d", "source": {"bytes": raw}}}])
+    response, reached = _send(gateway, stub, document)
+    assert (response.status_code, reached) == (415, False)

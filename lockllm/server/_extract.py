@@ -76,6 +76,13 @@ _BINARY_KEYS = frozenset(
     {"data", "b64_json", "bytes", "file_data", "image_data", "base64", "audio_data"}
 )
 _MIME_KEYS = ("mime_type", "mimeType", "media_type", "mediaType", "content_type", "format")
+_MEDIA_FORMATS = {
+    **{f: "audio/" + f for f in ("wav", "mp3", "pcm16", "flac", "ogg", "opus", "aac", "m4a")},
+    **{f: "image/" + f for f in ("png", "jpeg", "jpg", "gif", "webp", "heic", "heif", "bmp")},
+    **{f: "video/" + f for f in ("mp4", "mov", "webm", "mkv", "mpeg", "wmv", "flv", "3gp")},
+}
+"""Bare ``format`` names (OpenAI ``input_audio``, Bedrock image / video blocks) as MIME types;
+any other bare name (Bedrock's ``txt``, ``md``, ``csv`` …) is read as ``text/<name>``."""
 _SHORT = 64
 """Leftover values shorter than this are scanned together, one per line, in one message
 with every key of the body (``kind: "fields"``)."""
@@ -267,7 +274,10 @@ class _Collector:
                 for name in _MIME_KEYS:
                     hint = parent.get(name)
                     if isinstance(hint, str):
-                        declared = hint if "/" in hint else "text/" + hint
+                        if "/" in hint:
+                            declared = hint
+                        else:
+                            declared = _MEDIA_FORMATS.get(hint.lower(), "text/" + hint)
                         break
         else:
             return False
