@@ -23,6 +23,20 @@ from typing import IO, Any, Callable, List, Optional
 __all__ = ["main", "read_frame", "write_frame"]
 
 _LENGTH = struct.Struct(">I")
+MEMORY_LIMIT = 2 * 1024**3
+"""Heap a worker may use (``RLIMIT_DATA``): a decompression bomb (a PDF stream, say) ends in
+a ``MemoryError`` the request sees as unscannable, not in the machine swapping."""
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard == resource.RLIM_INFINITY or hard > MEMORY_LIMIT:
+            resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, hard))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        pass
 
 
 def read_frame(stream: IO[bytes]) -> Optional[bytes]:
@@ -61,6 +75,7 @@ def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker proce
     from ._inspect import inspect, scan_request
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the gateway's to handle
+    _limit_memory()
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # a stray print() must not corrupt the frames
     inp = os.fdopen(0, "rb", buffering=0)
