@@ -293,3 +293,40 @@ def test_a_body_received_on_a_reused_connection_is_not_sent_again(
         # The next call opens a fresh connection and works.
         third = client.post(url, json=SAFE_CHAT, headers=headers)
         assert third.status_code == 200
+
+
+def test_run_serve_with_workers_hands_settings_and_a_metrics_dir_to_the_workers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    import uvicorn
+
+    from lockllm.server._metrics import MULTIPROC_ENV
+
+    monkeypatch.setenv("LOCKLLM_SERVER_API_KEYS", GATEWAY_KEY)
+    monkeypatch.setenv(_cli.WORKER_ENV, "{}")  # restored after the test
+    monkeypatch.setenv(MULTIPROC_ENV, "")
+    seen: dict = {}
+
+    def fake_run(app: object, **options: object) -> None:
+        directory = os.environ[MULTIPROC_ENV]
+        seen.update(options, app=app, dir=directory, existed=os.path.isdir(directory))
+        seen["worker"] = _cli.worker_app()  # what each worker process builds
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    args = ("--workers", "2", "--port", "9124", "--log-format", "json")
+    assert _cli.run_serve(_args(*args)) == 0
+    assert seen["app"] == "lockllm.server._cli:worker_app"
+    assert (seen["factory"], seen["workers"], seen["port"]) == (True, 2, 9124)
+    assert seen["existed"] is True
+    assert not os.path.exists(seen["dir"])  # removed when the workers stopped
+    assert os.environ.get(MULTIPROC_ENV) == ""
+    handed = json.loads(os.environ[_cli.WORKER_ENV])
+    assert (handed["port"], handed["log_format"]) == (9124, "json")
+    worker = seen["worker"].state.gateway
+    assert (worker.settings.port, worker.settings.workers) == (9124, 1)
+    assert worker.settings.api_keys == (GATEWAY_KEY,)
+    announced = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert "with 2 workers" in announced["message"]
+    assert seen["log_config"]["formatters"]["lockllm"]["()"].endswith("JsonFormatter")

@@ -224,12 +224,16 @@ def _metrics_dir(settings: Settings) -> Iterator[None]:
     if not settings.metrics or os.environ.get(MULTIPROC_ENV):
         yield
         return
+    before = os.environ.get(MULTIPROC_ENV)
     path = tempfile.mkdtemp(prefix="lockllm-metrics-")
     os.environ[MULTIPROC_ENV] = path
     try:
         yield
     finally:
-        os.environ.pop(MULTIPROC_ENV, None)
+        if before is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = before
         shutil.rmtree(path, ignore_errors=True)
 
 
