@@ -75,6 +75,7 @@ class _Worker:
             [sys.executable, "-m", "lockllm.server._scanworker", factory],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            bufsize=0,  # raw pipes: the loop reads the fd itself, nothing may sit in a buffer
             env=env,
             start_new_session=True,  # Ctrl-C in a terminal is for the gateway only
         )
@@ -178,8 +179,7 @@ class ScanPool:
         payload = pickle.dumps(call, pickle.HIGHEST_PROTOCOL)
         frame = len(payload).to_bytes(4, "big") + payload
         if len(frame) <= INLINE_SEND_BYTES:
-            worker.stdin.write(frame)
-            worker.stdin.flush()
+            _send(worker, frame)
         else:
             await loop.run_in_executor(None, _send, worker, frame)
         fd = worker.stdout.fileno()
@@ -236,8 +236,11 @@ class ScanPool:
 
 
 def _send(worker: _Worker, frame: bytes) -> None:
-    worker.stdin.write(frame)
-    worker.stdin.flush()
+    """Write all of ``frame`` to the worker's (unbuffered) stdin."""
+    view = memoryview(frame)
+    fd = worker.stdin.fileno()
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 async def _read(loop: asyncio.AbstractEventLoop, fd: int) -> bytes:

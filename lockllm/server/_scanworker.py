@@ -59,8 +59,11 @@ def _read_exactly(stream: IO[bytes], size: int) -> Optional[bytes]:
 
 
 def write_frame(stream: IO[bytes], payload: bytes) -> None:
-    """Write one frame."""
-    stream.write(_LENGTH.pack(len(payload)) + payload)
+    """Write one frame (all of it, whatever the stream's buffering)."""
+    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+    while view:
+        written = stream.write(view)
+        view = view[len(view) if written is None else written :]
     stream.flush()
 
 
