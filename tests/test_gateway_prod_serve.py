@@ -169,6 +169,15 @@ def test_json_log_process_writes_one_object_a_line() -> None:
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     messages = [e["message"] for e in entries]
     assert any("/v1/scan 200" in m for m in messages)
+    access = [e for e in entries if e.get("path") == "/v1/scan"]
+    assert len(access) == 1  # the access line's values are fields of their own too
+    assert (access[0]["method"], access[0]["status"], access[0]["verdict"]) == (
+        "POST",
+        200,
+        "safe",
+    )
+    assert access[0]["request_id"].startswith("req_")
+    assert isinstance(access[0]["duration_ms"], float)
     assert any("listening on http://127.0.0.1" in m for m in messages)
     raw = served.log()
     for secret in ("\x1b", "my private prompt", GATEWAY_KEY, "secret=q"):

@@ -35,8 +35,15 @@ class TextFormatter(logging.Formatter):
         return _CONTROL.sub(_escape, super().format(record))
 
 
+ACCESS_FORMAT = "%s %s %d %s %.1fms verdict=%s%s"
+"""The access log's line (``_app._AccessLog``); its values become JSON fields too."""
+ACCESS_FIELDS = ("method", "path", "status", "request_id", "duration_ms", "verdict")
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: ``time``, ``level``, ``logger``, ``pid``, ``message``.
+    """One JSON object a line: ``time``, ``level``, ``logger``, ``pid``, ``message``, and
+    for an access-log line its ``method``, ``path``, ``status``, ``request_id``,
+    ``duration_ms``, ``verdict`` (and ``aborted``) as fields of their own.
 
     An exception is reduced to its type name: a traceback could quote request data.
     """
@@ -50,6 +57,14 @@ class JsonFormatter(logging.Formatter):
             "pid": record.process,
             "message": record.getMessage(),
         }
+        args = record.args
+        if record.msg == ACCESS_FORMAT and isinstance(args, tuple) and len(args) == 7:
+            entry.update(zip(ACCESS_FIELDS, args[:6]))
+            duration = args[4]
+            if isinstance(duration, (int, float)):
+                entry["duration_ms"] = round(float(duration), 1)
+            if args[6]:
+                entry["aborted"] = True
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
         # ensure_ascii: every control and non-ASCII character is a \\u escape.
