@@ -143,14 +143,18 @@ class Gateway:
                 sensitivity,
                 lambda: self.pool().run(method, argument, sensitivity, self.settings.scan_timeout),
             )
-        except ScanTimeout:
+        except ScanTimeout as exc:
+            budget = f"{self.settings.scan_timeout:g} s"
+            if exc.busy:  # saturated, not this input's fault: worth a retry
+                message = f"Every scan worker stayed busy for the gateway's budget of {budget}"
+                code = "scan_busy"
+            else:
+                message = f"The scan did not finish within the gateway's budget of {budget}"
+                code = "scan_timeout"
             raise _Problem(
                 503,
                 _errors.scan_unavailable(
-                    f"The scan did not finish within the gateway's budget of "
-                    f"{self.settings.scan_timeout:g} s; the request was not forwarded",
-                    "scan_timeout",
-                    request_id,
+                    message + "; the request was not forwarded", code, request_id
                 ),
             ) from None
         except ScanFailed as exc:

@@ -83,8 +83,9 @@ def upstream_error(
 
 
 def scan_unavailable(message: str, code: str, request_id: str) -> Dict[str, Any]:
-    """503: the scan could not be done in time (``scan_timeout``) or at all
-    (``scan_failed``); the request was not forwarded (the gateway fails closed)."""
+    """503: the scan could not be done in time (``scan_timeout``; ``scan_busy`` when no
+    worker came free) or at all (``scan_failed``); the request was not forwarded (the
+    gateway fails closed)."""
     return error_body(message, "scan_error", code, request_id)
 
 

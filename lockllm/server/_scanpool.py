@@ -43,7 +43,12 @@ DEFAULT_FACTORY = "lockllm.server._scanpool:local_scanner"
 
 
 class ScanTimeout(Exception):
-    """The request's scan budget was spent (waiting for a worker, or scanning)."""
+    """The request's scan budget was spent: ``busy`` if no worker came free in time (the
+    pool is saturated), else while its scan ran."""
+
+    def __init__(self, busy: bool = False) -> None:
+        super().__init__("no scan worker free in time" if busy else "the scan took too long")
+        self.busy = busy
 
 
 class ScanFailed(Exception):
@@ -152,7 +157,7 @@ class ScanPool:
         try:
             worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
-            raise ScanTimeout() from None
+            raise ScanTimeout(busy=True) from None
         healthy = False
         try:
             reply = await asyncio.wait_for(
