@@ -42,7 +42,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -60,7 +60,7 @@ from lockllm.engine._features import (  # noqa: E402
 )
 from lockllm.engine._model import LOGIT_CLIP, LinearModel  # noqa: E402
 from lockllm.engine._normalize import normalize  # noqa: E402
-from lockllm.engine._score import stack_features  # noqa: E402
+from lockllm.engine._score import rule_risk, stack_features, trusted_max  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "detection"
 WEIGHTS = ROOT / "lockllm" / "engine" / "_weights.json"
@@ -73,6 +73,7 @@ MIN_DF = 3
 PRUNE = 0.05
 SEGMENTS_PER_ROW = 6
 STACK_L2 = 1e-5
+RULE_LEVELS = ((0.7, "high"), (0.8, "medium"), (0.9, "low"))
 LENGTH_BANDS = ((0, 100, "<100"), (100, 300, "100-299"), (300, 1000, "300-999"),
                 (1000, 3000, "1000-2999"), (3000, 10**9, ">=3000"))  # fmt: skip
 Row = Dict[str, Any]
@@ -321,7 +322,7 @@ def stack_matrix(
         hits = [_H(*h) for h in r["hits"]]
         feats.append(stack_features(float(zt), float(zs), r["doc"], hits, float(lm)))
     df = Counter(k for f in feats for k in f)
-    names = sorted(k for k, n in df.items() if n >= 3)
+    names = sorted({"rule_trusted", *(k for k, n in df.items() if n >= 3)})
     col = {k: i for i, k in enumerate(names)}
     M = np.zeros((len(rows), len(names)))
     for i, f in enumerate(feats):
@@ -330,6 +331,33 @@ def stack_matrix(
             if j is not None:
                 M[i, j] = v
     return M, names
+
+
+def trusted_rules(rows: Sequence[Row], mask: np.ndarray) -> Set[str]:
+    """Rules that fired on at most two benign rows, or on at most 5% benign rows of their hits,
+    among the masked rows; rules that never fired there count as trusted too (their hand-set
+    weight is all there is to go on)."""
+    benign: Counter = Counter()
+    total: Counter = Counter()
+    every: Set[str] = set()
+    for r, m in zip(rows, mask):
+        names = {h[0] for h in r["hits"]}
+        every |= names
+        if m:
+            total.update(names)
+            if r["label"] == 0:
+                benign.update(names)
+    return {n for n in every if benign[n] <= max(2, 0.05 * total[n])}
+
+
+def with_trusted(
+    M: np.ndarray, names: Sequence[str], rows: Sequence[Row], trusted: Set[str]
+) -> np.ndarray:
+    """``M`` with its ``rule_trusted`` column computed for ``trusted``."""
+    out = M.copy()
+    j = list(names).index("rule_trusted")
+    out[:, j] = [trusted_max([_H(*h) for h in r["hits"]], trusted) for r in rows]
+    return out
 
 
 def _nonneg(names: Sequence[str]) -> np.ndarray:
@@ -458,11 +486,25 @@ def cross_validate(
     M, names = stack_matrix(data.rows, z_text, z_seg, charlm)
     risk = np.zeros(n)
     for train, test in masks:
-        w, b = train_stacker(M, data.y, train, names)
-        risk[test] = 1.0 / (1.0 + np.exp(-(M[test] @ w + b)))
+        Mk = with_trusted(M, names, data.rows, trusted_rules(data.rows, train))
+        w, b = train_stacker(Mk, data.y, train, names)
+        risk[test] = 1.0 / (1.0 + np.exp(-(Mk[test] @ w + b)))
     benign = risk[data.y == 0]
     thresholds = {lvl: pick_threshold(benign, fpr) for lvl, fpr in FPR_TARGETS.items()}
-    return {"risk": risk, "M": M, "names": names, "thresholds": thresholds}
+    # One strong rule suffices: trusted rules (of each fold's training rows) join on the
+    # risk scale of these thresholds; the figures are those of the combination.
+    knots = rule_knots(thresholds)
+    for train, test in masks:
+        trusted = trusted_rules(data.rows, train)
+        for i in np.flatnonzero(test):
+            w = trusted_max([_H(*h) for h in data.rows[i]["hits"]], trusted)
+            risk[i] = max(risk[i], rule_risk(w, knots))
+    return {"risk": risk, "M": M, "names": names, "thresholds": thresholds, "knots": knots}
+
+
+def rule_knots(thresholds: Dict[str, float]) -> List[Tuple[float, float]]:
+    """Trusted rule weights 0.7 / 0.8 / 0.9 reach the high / medium / low thresholds."""
+    return [(w, thresholds[lvl]) for w, lvl in RULE_LEVELS]
 
 
 def report(data: Data, risk: np.ndarray, thresholds: Dict[str, float], title: str) -> None:
@@ -535,7 +577,9 @@ def fit_final(data: Data, grouped: Dict[str, Any]) -> Dict[str, Any]:
     fitted = data.fit(everything)
     (wt, bt), (ws, bs), _ = fitted
     names = grouped["names"]
-    w, b = train_stacker(grouped["M"], data.y, everything, names)
+    trusted = trusted_rules(data.rows, everything)
+    w, b = train_stacker(with_trusted(grouped["M"], names, data.rows, trusted), data.y,
+                         everything, names)  # fmt: skip
     inv = sorted(data.vocab, key=data.vocab.__getitem__)
 
     def words(vec: np.ndarray) -> Dict[str, float]:
@@ -552,6 +596,8 @@ def fit_final(data: Data, grouped: Dict[str, Any]) -> Dict[str, Any]:
             "bias": round(b, 4),
             "weights": {n: round(float(v), 4) for n, v in zip(names, w) if abs(v) >= 1e-4},
             "known_rules": sorted({h[0] for r in data.rows for h in r["hits"]}),
+            "trusted_rules": sorted(trusted),
+            "rule_knots": grouped["knots"],
         },
     }
 

@@ -55,7 +55,10 @@ class LinearModel:
 class Model:
     """The shipped model: text and segment scorers, the stacker and the thresholds."""
 
-    __slots__ = ("known_rules", "segment", "stack", "stack_bias", "text", "thresholds")
+    __slots__ = (
+        "known_rules", "rule_knots", "segment", "stack", "stack_bias", "text", "thresholds",
+        "trusted_rules",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -65,6 +68,8 @@ class Model:
         stack: Dict[str, float],
         thresholds: Dict[str, float],
         known_rules: FrozenSet[str] = frozenset(),
+        trusted_rules: FrozenSet[str] = frozenset(),
+        rule_knots: Tuple[Tuple[float, float], ...] = (),
     ) -> None:
         self.text = text
         self.segment = segment
@@ -72,6 +77,8 @@ class Model:
         self.stack = stack
         self.thresholds = thresholds
         self.known_rules = known_rules  # rule ids the stacker was fitted with
+        self.trusted_rules = trusted_rules  # rule ids that all but never fire on benign rows
+        self.rule_knots = rule_knots  # trusted rule weight -> risk (see _score.rule_risk)
 
     def text_logit(self, view: str) -> Tuple[float, Tuple[int, int], bool]:
         """Highest text-model score over the windows of ``view``, its window, chunked?"""
@@ -119,6 +126,8 @@ def load_model(raw: str) -> Model:
         {str(k): float(v) for k, v in stack["weights"].items()},
         {str(k): float(v) for k, v in data["oof_thresholds"].items()},
         frozenset(str(r) for r in stack.get("known_rules", ())),
+        frozenset(str(r) for r in stack.get("trusted_rules", ())),
+        tuple((float(w), float(r)) for w, r in stack.get("rule_knots", ())),
     )
 
 

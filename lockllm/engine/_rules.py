@@ -64,8 +64,11 @@ _IGNORE_WORDS = ("ignor", "disregard", "forget", "skip", "bypass", "overrid", "o
 
 RULES: Tuple[Rule, ...] = (
     # --- instruction override (English) ---
+    # Not a quoted mention ("what does 'ignore previous instructions' mean?") and not a
+    # user's correction of their own words ("ignore the typos in my previous message").
     Rule("override.ignore_previous",
-         rf"\b{_IGNORE}\b{_SHORT}\b{_BEFORE}\b{_SHORT}\b{_INSTRUCTIONS}\b",
+         rf"(?<![\"'`\u2018\u201c])\b{_IGNORE}\b(?!{_SHORT}\b(?:my|typos?|mistakes?)\b)"
+         rf"{_SHORT}\b{_BEFORE}\b{_SHORT}\b{_INSTRUCTIONS}\b",
          "instruction_override", 0.93,
          cues=_IGNORE_CUES,
          words=_IGNORE_WORDS,
@@ -77,10 +80,26 @@ RULES: Tuple[Rule, ...] = (
          cues=_IGNORE_CUES,
          words=_IGNORE_WORDS,
          ciphers=True),
+    # "Forget what I said about the budget" is a correction, not an attack.
     Rule("override.ignore_what",
-         rf"\b{_IGNORE} (?:what|everything|anything|all) (?:i|you|we) (?:said|told|wrote|"
-         r"were told|have been told|asked)\b",
+         rf"\b{_IGNORE} (?:what|everything|anything|all) you(?:'ve| have been| were| had been) "
+         r"(?:told|taught|instructed|programmed|asked)\b",
          "instruction_override", 0.85,
+         cues=_IGNORE_CUES,
+         words=_IGNORE_WORDS),
+    Rule("override.ignore_user",
+         rf"\b{_IGNORE} (?:the|any|all|this) (?:user|human|customer)(?:'s|s'|s)? (?:questions?|"
+         r"requests?|query|queries|messages?|instructions?|tasks?|input|prompts?)\b",
+         "instruction_override", 0.85,
+         cues=_IGNORE_CUES,
+         words=_IGNORE_WORDS),
+    # Goal hijacking: drop the task at hand and do something else.
+    Rule("override.hijack_task",
+         rf"\b{_IGNORE} (?:the|this|that|your|any) (?:article|text|document|e-?mail|question|"
+         r"task|request|passage|translation|summary|content|page|input|conversation)\b"
+         r"[^.!?\n]{0,80}?\b(?:instead|and (?:just |only )?(?:write|say|print|output|reply|"
+         r"respond|tell|answer))\b",
+         "instruction_override", 0.8,
          cues=_IGNORE_CUES,
          words=_IGNORE_WORDS),
     Rule("override.instructions_void",
@@ -259,6 +278,16 @@ RULES: Tuple[Rule, ...] = (
          "jailbreak", 0.6,
          words=("amoral", "unethical", "uncensored", "unfiltered", "unrestricted", "evil",
                 "immoral")),
+    # A persona or game wrapped around a request for a weapon, drug or malware recipe.
+    Rule("jailbreak.persona_harm",
+         r"\b(?:you are|you're|pretend|act as|play(?:ing)? the role|role-?play|imagine you|"
+         r"let'?s play)[^\n]{0,200}?(?:steps|instructions|recipe|how|guide|tutorial) (?:to|for) "
+         r"(?:make|making|build|building|synthesi[sz]e|synthesi[sz]ing|produce|producing|cook|"
+         r"cooking|create|creating|manufacture|manufacturing) (?:a |an |some |homemade )?"
+         r"(?:napalm|bombs?|explosives?|meth|methamphetamine|poisons?|nerve (?:agent|gas)|"
+         r"weapons?|malware|virus|ransomware|drugs|thermite|ricin|sarin)\b",
+         "jailbreak", 0.85,
+         words=("you", "pretend", "act", "play", "role", "imagine", "let")),
     Rule("jailbreak.stay_in_character",
          r"\b(?:stay|remain|keep|stay fully) in character\b|\bbreak(?:ing)? character\b",
          "jailbreak", 0.55,
@@ -311,8 +340,12 @@ RULES: Tuple[Rule, ...] = (
          "jailbreak", 0.6,
          words=("illegal", "unethical", "immoral", "harmful")),
     # --- prompt extraction ---
+    # Not the app's own "do not reveal these instructions".
     Rule("extract.reveal_prompt",
-         rf"\b{_REVEAL}\b{_GAP}\b{_SECRET_PROMPT}",
+         rf"(?<!not )(?<!never )(?<!n't )\b{_REVEAL}\b"
+         # ... not "paste it as your system prompt", "an analysis of the original prompt".
+         r"(?![^.!?\n]{0,40}?\b(?:as|that|analysis|analy[sz]e)\b)"
+         rf"{_GAP}\b{_SECRET_PROMPT}",
          "prompt_extraction", 0.85,
          cues=("preprompt",),
          words=("prompt", "system", "instruction", "initiali", "your", "rules", "directive",
@@ -332,7 +365,9 @@ RULES: Tuple[Rule, ...] = (
          r"\b(?:repeat|print|output|show|display|copy|echo|write|return|translate|summari[sz]e)\b"
          r"[^.\n]{0,30}?\b(?:the |all the |all |everything |any )?(?:text|words|content|"
          r"everything|lines|conversation|messages|instructions)\b[^.\n]{0,12}?"
-         r"\b(?:above|before this|so far|preceding|at the (?:beginning|start))\b",
+         r"\b(?:above|before this|so far|preceding|at the (?:beginning|start))\b"
+         # ... but not "everything above the line in my essay": the user's own text.
+         r"(?![^.\n]{0,30}?\b(?:in|of|from) (?:my|our|this|the attached) )",
          "prompt_extraction", 0.7,
          cues=("before this", "so far", "at the "),
          words=("above", "preceding")),
@@ -362,13 +397,16 @@ RULES: Tuple[Rule, ...] = (
          "prompt_extraction", 0.6,
          words=("instructions", "commands", "rules", "prompt", "guidelines")),
     # --- tool abuse ---
+    Rule("tool.pipe_to_shell",
+         r"\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b",
+         "tool_abuse", 0.8,
+         words=("curl", "wget")),
     Rule("tool.shell_pipe",
-         r"\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b|"
          r"\brm\s{1,40}-rf\s{1,40}(?:/|~|\*|\$home)|\bchmod\s{1,40}\+x\s|\bnc\s{1,40}-e\b|"
          r"powershell\s{1,40}-(?:enc|e|encodedcommand)\b|\bmkfifo\b|/dev/tcp/",
          "tool_abuse", 0.75,
          cues=("/dev/tcp", "rm", "nc", "powershell"),
-         words=("curl", "wget", "chmod", "mkfifo")),
+         words=("chmod", "mkfifo")),
     Rule("tool.secret_files",
          r"(?:/etc/passwd|/etc/shadow|\.ssh/id_rsa|id_rsa\b|\.aws/credentials|\.env\b|"
          r"os\.environ|process\.env)[^\n]{0,200}?(?:requests\.(?:post|get)|fetch\(|curl|wget|"
@@ -441,6 +479,15 @@ RULES: Tuple[Rule, ...] = (
          "indirect_injection", 0.85,
          words=("reading", "processing", "summari", "parsing", "analy", "scanning", "reviewing",
                 "reads", "browsing")),
+    # A line or sentence of a document that starts by addressing the assistant.
+    Rule("indirect.addressed_to_ai",
+         r"(?:^|\n|[.!?|:] )[ \t\"'#*>-]{0,8}(?:hey |dear |attention |note for |note to )?(?:the )?"
+         r"(?:ai|assistant|ai assistant|llm|chatbot|language model|ai model|ai agent|agent|gpt|"
+         r"chatgpt)s?[ \t]{0,4}[,:][ \t]{0,4}(?:when|if|while|before|after|please|you must|"
+         r"you should|you need|always|never|also|now|ignore|do not|don'?t|tell|say|add|include|"
+         r"recommend|remember|make sure|from now)\b",
+         "indirect_injection", 0.8,
+         words=("ai", "assistant", "llm", "chatbot", "language", "agent", "gpt", "chatgpt")),
     Rule("indirect.note_to_ai",
          r"\b(?:note|message|instructions?|attention|important|notice|reminder|directive)"
          r",? (?:to|for) (?:the |any |all )?(?:ai|assistant|llm|language model|chatbot|"
@@ -483,6 +530,15 @@ RULES: Tuple[Rule, ...] = (
          "indirect_injection", 0.55,
          words=("respon", "repl", "answer", "output", "message"),
          outside_document=0.2),
+    # A sentence of a document that starts by telling the reader how to shape its reply.
+    Rule("indirect.shape_your_reply",
+         r"(?:^|[.!?:]\s{1,8}|\n\s{0,8})(?:please |now |also |always )?(?:enhance|render|write|"
+         r"format|compose|end|begin|start|conclude|structure|encode|translate|rewrite|phrase|"
+         r"craft|deliver|present|express|finish|open|close|sign) (?:your|each|every) (?:reply|"
+         r"replies|response|responses|answer|answers|message|output|summary)\b",
+         "indirect_injection", 0.8,
+         words=("your", "each", "every"),
+         outside_document=0.1),
     Rule("indirect.in_your_response",
          r"\b(?:in|to|throughout|within|into|of) (?:your|each|every) (?:responses?|reply|replies|"
          r"answers?|output|message)\b",

@@ -5,8 +5,10 @@ log-odds score, each rule its weight (by rule id and by category), the character
 model its gibberish score. A logistic *stacker*, fitted by ``scripts/train_engine.py`` on
 out-of-fold scores with whole source repositories held out, weighs them into one risk.
 Rule and category weights of the stacker are never negative, so evidence can only raise
-the risk, and one strong detector suffices: unlike a noisy-OR under one threshold, a rule
-the data shows to be reliable is worth as much as the data says, on its own.
+the risk. One strong detector suffices: a *trusted* rule (one that all but never fires on
+benign rows of the training data, or one the data never showed) also counts on its own,
+mapped by ``rule_risk`` so that weight 0.8 reaches the medium threshold, 0.7 high and 0.9
+low; unlike a noisy-OR under one threshold, a mid-strength rule is never hidden.
 
 Thresholds per sensitivity live only in the weights file; ``THRESHOLDS`` reads them from
 there on first use.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import (
     TYPE_CHECKING,
+    AbstractSet,
     Dict,
     Iterable,
     Iterator,
@@ -42,9 +45,11 @@ __all__ = [
     "confidence",
     "rank",
     "rule_probability",
+    "rule_risk",
     "stack_features",
     "stacked_risk",
     "thresholds",
+    "trusted_max",
 ]
 
 LEVELS = ("low", "medium", "high")
@@ -93,18 +98,30 @@ class _Thresholds(Mapping[str, float]):
 THRESHOLDS: Mapping[str, float] = _Thresholds()
 
 
+def trusted_max(hits: Iterable[Hit], trusted: AbstractSet[str]) -> float:
+    """Strongest weight among hits of *trusted* rules (rules that, in the training data,
+    all but never fire on benign text): the stacker weighs this as one strong detector."""
+    best = 0.0
+    for h in hits:
+        if h.weight > best and h.rule in trusted:
+            best = h.weight
+    return best
+
+
 def stack_features(
     z_text: float,
     z_segment: float,
     document: bool,
-    hits: Iterable[Hit],
+    hits: Sequence[Hit],
     charlm: float = 0.0,
+    trusted: AbstractSet[str] = frozenset(),
 ) -> Dict[str, float]:
     """The stacker's inputs for one text (the trainer builds them with this very function).
 
     ``z_text`` / ``z_segment`` are the models' raw scores (``-LOGIT_CLIP`` when absent),
     ``document`` says whether the text is (or looks like) retrieved content, ``hits`` are
-    rule findings and ``charlm`` the gibberish score of ``_charlm``.
+    rule findings, ``charlm`` the gibberish score of ``_charlm`` and ``trusted`` the rule
+    ids counted by ``trusted_max``.
     """
     lo = -LOGIT_CLIP
     feats: Dict[str, float] = {
@@ -114,12 +131,29 @@ def stack_features(
         "z_seg_user": 0.0 if document else max(z_segment, lo) - lo,
         "doc": 1.0 if document else 0.0,
         "charlm": charlm,
+        "rule_trusted": trusted_max(hits, trusted),
     }
     for h in hits:
         for key in ("rule:" + h.rule, "cat:" + h.category):
             if h.weight > feats.get(key, 0.0):
                 feats[key] = h.weight
     return feats
+
+
+def rule_risk(weight: float, knots: Sequence[Tuple[float, float]]) -> float:
+    """A trusted rule's weight on the risk scale: one strong rule flags on its own.
+
+    ``knots`` map rule weights to risks, e.g. ``(0.7, t_high), (0.8, t_medium),
+    (0.9, t_low)``: a rule of weight 0.8 flags at medium and above. Linear between knots,
+    from 0 below the first, towards 1 above the last.
+    """
+    if not knots or weight <= 0.0:
+        return 0.0
+    pts = [(0.0, 0.0), *knots, (1.0, 1.0)]
+    for (w0, r0), (w1, r1) in zip(pts, pts[1:]):
+        if weight <= w1:
+            return r0 + (r1 - r0) * (weight - w0) / max(w1 - w0, 1e-9)
+    return 1.0
 
 
 def stacked_risk(bias: float, weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
@@ -149,7 +183,7 @@ def assess(
 
     ``document``: ``True`` for retrieved content (``source="document"``, tool results),
     ``False`` for a user's own words, ``None`` to infer it from the text's shape. A hit of
-    a rule the stacker was not trained with (a caller's own rule) counts at its weight.
+    a rule the stacker was not trained with (a caller's own rule) counts as a trusted rule.
     """
     from ._charlm import get_charlm
     from ._features import looks_like_document
@@ -159,11 +193,16 @@ def assess(
     z_text, at_text, chunked = model.text_logit(view)
     z_seg, at_seg, _ = model.segment_logit(view)
     doc = looks_like_document(view) if document is None else document
-    feats = stack_features(z_text, z_seg, doc, hits, get_charlm().score(original))
-    risk = stacked_risk(model.stack_bias, model.stack, feats)
-    for h in hits:
-        if h.rule not in model.known_rules and h.weight > risk:
-            risk = h.weight
+    lm = get_charlm().score(original)
+    trusted = model.trusted_rules
+    unknown = {h.rule for h in hits if h.rule not in model.known_rules}
+    if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
+        trusted = trusted | unknown
+    feats = stack_features(z_text, z_seg, doc, hits, lm, trusted)
+    risk = max(
+        stacked_risk(model.stack_bias, model.stack, feats),
+        rule_risk(feats["rule_trusted"], model.rule_knots),
+    )
     where = at_text if z_text >= z_seg else at_seg
     return Assessment(risk, sigmoid(max(z_text, z_seg)), where, chunked, doc)
 
