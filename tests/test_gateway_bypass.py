@@ -593,3 +593,11 @@ def test_declared_media_formats_pass_binary_text_documents_do_not(
     document = _user([{"document": {"format": "txt", "name": "d", "source": {"bytes": raw}}}])
     response, reached = _send(gateway, stub, document)
     assert (response.status_code, reached) == (415, False)
+
+
+def test_a_text_repeated_many_times_is_scanned_once() -> None:
+    from lockllm.server._extract import extract
+
+    parts = [{"type": "text", "text": "same words"} for _ in range(1000)]
+    found = extract(_user(parts))
+    assert [m["content"] for m in found.messages].count("same words") == 1

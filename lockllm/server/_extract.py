@@ -305,7 +305,19 @@ def extract(body: Any) -> Extraction:
     for joined in _joins(out.conversation, "\n"):
         out.messages.append({"role": "user", "content": joined, "kind": "joined"})
     out.rest(body)
-    return Extraction(out.messages, out.unscannable, out.media)
+    return Extraction(_unique(out.messages), out.unscannable, out.media)
+
+
+def _unique(messages: List[Message]) -> List[Message]:
+    """``messages`` without repeats: a text sent many times is scanned once."""
+    seen: Set[Tuple[str, str]] = set()
+    out: List[Message] = []
+    for message in messages:
+        key = (message["role"], message["content"])
+        if key not in seen:
+            seen.add(key)
+            out.append(message)
+    return out
 
 
 def _targeted(out: _Collector, body: Dict[str, Any]) -> None:
