@@ -657,3 +657,37 @@ def test_importing_lockllm_server_does_not_import_starlette() -> None:
 def test_settings_replace_keeps_types() -> None:
     settings = replace(gateway_settings(), max_body_bytes=10)
     assert settings.max_body_bytes == 10
+
+
+def test_hardening_settings_from_env_and_config(tmp_path: Any) -> None:
+    env = {
+        "LOCKLLM_SERVER_SCAN_TIMEOUT": "2.5",
+        "LOCKLLM_SERVER_SCAN_WORKERS": "3",
+        "LOCKLLM_SERVER_HEADER_TIMEOUT": "1",
+        "LOCKLLM_SERVER_MAX_CONNECTIONS": "50",
+        "LOCKLLM_SERVER_ENFORCE_BLOCK": "TRUE",
+        "LOCKLLM_SERVER_FORWARD_UNSCANNABLE": "0",
+    }
+    settings = Settings.load(environ=env)
+    assert (settings.scan_timeout, settings.scan_workers) == (2.5, 3)
+    assert (settings.header_timeout, settings.max_connections) == (1.0, 50)
+    assert settings.enforce_block is True
+    assert settings.forward_unscannable is False
+    defaults = Settings.load(environ={})
+    assert (defaults.scan_timeout, defaults.scan_workers, defaults.enforce_block) == (
+        10,
+        None,
+        False,
+    )
+    config = tmp_path / "gw.json"
+    config.write_text('{"enforce_block": true, "forward_unscannable": true, "scan_timeout": 30}')
+    from_file = Settings.load(str(config), environ={})
+    assert (from_file.enforce_block, from_file.forward_unscannable) == (True, True)
+    assert from_file.scan_timeout == 30.0
+    with pytest.raises(ConfigurationError, match="true or false"):
+        Settings.load(environ={"LOCKLLM_SERVER_ENFORCE_BLOCK": "maybe"})
+    config.write_text('{"enforce_block": "yes"}')
+    with pytest.raises(ConfigurationError, match="true or false"):
+        Settings.load(str(config), environ={})
+    with pytest.raises(ConfigurationError, match="must be positive"):
+        Settings.load(environ={"LOCKLLM_SERVER_SCAN_TIMEOUT": "0"})
