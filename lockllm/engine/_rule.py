@@ -3,12 +3,14 @@
 A rule is data: an id, a regular expression over the normalised (lower-case) view, a
 category, a weight, and *cues*, literal strings one of which every match contains. Cues
 make rules cheap (a rule whose cues are absent from a text is never run; on a long text the
-pattern only runs in windows around them) and they are checked against the pattern when
-the rule is built.
+pattern only runs in windows around them); a test checks the shipped rules' cues against
+their patterns.
 
-Patterns must run in linear time: every repetition is bounded (``{0,40}``, never ``*``,
-``+`` or ``{3,}``), so a match is at most ``MAX_REACH`` characters long, and no repetition
-holds another one (``(?:a{1,9}){1,9}`` can backtrack exponentially within its bound).
+Patterns must run in linear time, which is checked when a rule is built: every repetition
+is bounded (``{0,40}``, never ``*``, ``+`` or ``{3,}``), so a match is at most
+``MAX_REACH`` characters long and a look-ahead or look-behind reads at most ``MAX_LOOK``,
+and no repetition holds another one (``(?:a{1,9}){1,9}`` backtracks exponentially within
+its bound).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ try:  # Python 3.11+
 except ImportError:  # pragma: no cover - Python < 3.11
     import sre_parse as _sre_parse
 
-__all__ = ["MAX_REACH", "PREFIX_LENGTHS", "Rule", "RuleError", "word_prefixes"]
+__all__ = ["MAX_LOOK", "MAX_REACH", "PREFIX_LENGTHS", "Rule", "RuleError", "word_prefixes"]
 
 MAX_REACH = 800  # no rule matches more than this many characters
+MAX_LOOK = 200  # no look-ahead or look-behind of a rule reads more than this many
 PREFIX_LENGTHS = (2, 3, 4, 5, 6)
 # Non-letters (ASCII) become spaces, so ``split()`` yields the Latin words.
 _WORD_SHAPE = str.maketrans({chr(i): " " for i in range(128) if not chr(i).islower()})
@@ -67,7 +70,26 @@ def _unsafe_reason(pattern: Pattern[str]) -> Optional[str]:
         )
     if _nested_repeat(parsed, False):
         return "a repetition holds another repetition (backtracks exponentially)"
+    look = _lookaround_width(parsed)
+    if look > MAX_LOOK:
+        return f"a look-ahead or look-behind reads up to {look} characters (at most {MAX_LOOK})"
     return None
+
+
+def _lookaround_width(items: Any) -> int:
+    """The most characters any look-ahead or look-behind of the pattern can read."""
+    widest = 0
+    for op, av in items:
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT"):
+            widest = max(widest, int(av[1].getwidth()[1]), _lookaround_width(av[1]))
+        elif name in _REPEATS:
+            widest = max(widest, _lookaround_width(av[2]))
+        elif name == "SUBPATTERN":
+            widest = max(widest, _lookaround_width(av[-1]))
+        elif name == "BRANCH":
+            widest = max([widest, *(_lookaround_width(b) for b in av[1])])
+    return widest
 
 
 def _nested_repeat(items: Any, inside: bool) -> bool:
@@ -207,10 +229,12 @@ class Rule:
         return self.compiled.finditer(view)
 
     def _near_cues(self, view: str) -> Iterator[Match[str]]:
-        # Every match contains a cue and is at most MAX_REACH long, so scanning windows
-        # around the cues finds the same matches as scanning the whole (long) text.
+        # Every match contains a cue and is at most MAX_REACH long, and its look-arounds
+        # read at most MAX_LOOK beyond it, so scanning windows around the cues finds the
+        # same matches as scanning the whole (long) text.
         windows: List[Tuple[int, int]] = []
         hop = MAX_REACH // 4
+        reach = MAX_REACH + MAX_LOOK
         for cue in (*self.cues, *self.words):
             i = view.find(cue)
             while i != -1:
@@ -218,10 +242,10 @@ class Rule:
                 if j != -1 and j - i < hop:
                     # Dense occurrences: one window covers all those in [i, i + hop), so
                     # a text made of the cue costs a step per window, not per occurrence.
-                    windows.append((max(0, i - MAX_REACH), i + hop + len(cue) + MAX_REACH))
+                    windows.append((max(0, i - reach), i + hop + len(cue) + reach))
                     j = view.find(cue, i + hop)
                 else:
-                    windows.append((max(0, i - MAX_REACH), i + len(cue) + MAX_REACH))
+                    windows.append((max(0, i - reach), i + len(cue) + reach))
                 i = j
         windows.sort()
         merged: List[Tuple[int, int]] = []
