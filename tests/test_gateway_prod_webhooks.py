@@ -255,3 +255,25 @@ def test_an_unreachable_provider_raises_one_upstream_error_event(receiver: Recei
     assert (event["type"], event["provider"], event["status"]) == ("upstream_error", "openai", 502)
     assert event["verdict"]["safe"] is True
     assert "Say hi" not in receiver.seen[0][2].decode()
+
+
+async def test_a_sender_survives_an_unexpected_error() -> None:
+    hooks = Webhooks([WebhookSpec("http://127.0.0.1:9/none")], SECRET, backoff=0.01)
+    calls: List[str] = []
+
+    async def broken(hook: WebhookSpec, event: dict) -> bool:
+        calls.append(event["type"])
+        if len(calls) == 1:
+            raise RuntimeError("unexpected")
+        return True
+
+    hooks._deliver = broken  # type: ignore[method-assign]
+    hooks.emit(make_event("rate_limited"))
+    hooks.emit(make_event("upstream_error"))
+    for _ in range(100):
+        if len(calls) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await hooks.aclose()
+    assert sorted(calls) == ["rate_limited", "upstream_error"]
+    assert hooks.failed == 1

@@ -190,7 +190,13 @@ class Webhooks:
             try:
                 for hook in self.hooks:
                     if hook.wants(event):
-                        await self._deliver(hook, event)
+                        try:
+                            await self._deliver(hook, event)
+                        except Exception as exc:  # a sender must outlive any one event
+                            self._count("failed")
+                            logger.warning(
+                                "webhook %s not delivered (%s)", event["id"], type(exc).__name__
+                            )
             finally:
                 self._queue.task_done()
 
