@@ -224,7 +224,7 @@ class Rule:
             return self.compiled.finditer(view)
         if not cued and not self.cued(view, prefixes):
             return iter(())
-        if len(view) > 4 * MAX_REACH:
+        if len(view) > 2 * (MAX_REACH + MAX_LOOK):
             return self._near_cues(view)
         return self.compiled.finditer(view)
 
