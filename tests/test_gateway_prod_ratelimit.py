@@ -85,8 +85,8 @@ def test_in_process_limit_answers_429_in_the_protocol_shape(limited: Gateway) ->
             assert client.post("/v1/scan", json={"input": SAFE}).status_code == 200
         refused = client.post("/v1/scan", json={"input": SAFE}, headers={"X-Request-Id": "rl-1"})
         assert refused.status_code == 429
-        assert 19 <= int(refused.headers["retry-after"]) <= 20
-        assert 19_000 <= int(refused.headers["retry-after-ms"]) <= 20_000
+        assert 15 <= int(refused.headers["retry-after"]) <= 20  # 60 s / 3, less the time taken
+        assert 15_000 <= int(refused.headers["retry-after-ms"]) <= 20_000
         assert refused.headers["x-request-id"] == "rl-1"
         error = refused.json()["error"]
         assert (error["type"], error["code"], error["request_id"]) == (
@@ -111,7 +111,7 @@ def test_the_sdk_reports_the_limit_with_retry_after(limited: Gateway) -> None:
         with pytest.raises(RateLimitError) as caught:
             client.scan(SAFE)
     assert caught.value.retry_after is not None
-    assert 19_000 <= caught.value.retry_after <= 20_000
+    assert 15_000 <= caught.value.retry_after <= 20_000
     assert GATEWAY_KEY not in str(caught.value)
 
 
