@@ -94,6 +94,7 @@ def test_a_slow_scan_is_503_within_budget_and_healthz_keeps_answering(
     error = response.json()["error"]
     assert (error["type"], error["code"]) == ("scan_error", "scan_timeout")
     assert error["request_id"]
+    assert "retry-after" not in response.headers  # the same input would time out again
     assert took < 1.5 + 2.0  # the budget, plus a little
     assert health
     assert max(health) < 0.5  # the event loop was never stalled
@@ -126,6 +127,7 @@ def test_scan_endpoint_times_out_too_and_others_wait_within_their_budget(
     assert waiting_out[0].status_code in (200, 503)
     if waiting_out[0].status_code == 503:  # the one worker never came free in its budget
         assert waiting_out[0].json()["error"]["code"] == "scan_busy"
+        assert waiting_out[0].headers["retry-after"] == "1"
     assert call(SAFE).status_code == 200
 
 
@@ -470,3 +472,25 @@ async def test_odd_bodies_through_the_app_are_never_a_500(make_app: Any) -> None
                 assert "error" in response.json()
         scan = await client.post("/v1/scan", content=body, headers=AUTH)
         assert scan.status_code in (200, 400), (body[:80], scan.text)
+
+
+async def test_pool_tells_a_busy_pool_from_a_slow_scan() -> None:
+    import asyncio
+
+    from lockllm.server._scanpool import ScanPool, ScanTimeout
+
+    pool = ScanPool(1, "_slow_engine:slow_scanner")
+    try:
+        slow = asyncio.ensure_future(pool.run("scan", SLOW, "medium", 2.0))
+        await asyncio.sleep(0.5)  # the one worker is stuck in the slow scan now
+        with pytest.raises(ScanTimeout) as waited:
+            await pool.run("scan", SAFE, "medium", 0.3)
+        assert waited.value.busy
+        with pytest.raises(ScanTimeout) as ran:
+            await slow
+        assert not ran.value.busy
+        assert pool.restarts == 1
+        result = await pool.run("scan", SAFE, "medium", 10)  # the replacement answers
+        assert result.safe
+    finally:
+        await pool.aclose()

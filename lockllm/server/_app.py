@@ -109,10 +109,16 @@ MAX_HEADER_TEXT = 256
 class _Problem(Exception):
     """An error answer, raised from deep in a handler."""
 
-    def __init__(self, status: int, payload: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        status: int,
+        payload: Dict[str, Any],
+        headers: Optional[List[Tuple[bytes, bytes]]] = None,
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.payload = payload
+        self.headers = headers
 
 
 class Gateway:
@@ -156,6 +162,7 @@ class Gateway:
                 _errors.scan_unavailable(
                     message + "; the request was not forwarded", code, request_id
                 ),
+                [(b"retry-after", b"1")] if exc.busy else None,
             ) from None
         except ScanFailed as exc:
             raise _Problem(
@@ -246,7 +253,7 @@ class Gateway:
                 raise _Problem(status, _errors.invalid_request(message, request_id, code))
             _, result, input_chars = outcome
         except _Problem as problem:
-            return _json(problem.status, problem.payload, request_id)
+            return _json(problem.status, problem.payload, request_id, problem.headers)
         _note(request, result.safe)
         if not result.safe and action == "block":
             return _json(400, _errors.injection_detected(result, request_id), request_id)
@@ -304,7 +311,7 @@ class Gateway:
                     raise _Problem(status, _errors.invalid_request(message, request_id, code))
                 _, result, model, _media = outcome
         except _Problem as problem:
-            return _json(problem.status, problem.payload, request_id)
+            return _json(problem.status, problem.payload, request_id, problem.headers)
 
         path_model = extract_model(None, request.path_params.get("path", ""))
         model = _header_text(model or path_model or "")
