@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, Tuple
 
 import httpx
@@ -190,21 +191,22 @@ def test_json_log_process_writes_one_object_a_line() -> None:
 def test_two_workers_serve_and_both_write_the_access_log() -> None:
     env = {"LOCKLLM_SERVER_API_KEYS": GATEWAY_KEY, "LOCKLLM_SERVER_WORKERS": "2"}
     pids: set = set()
+
+    def one(_: int) -> int:
+        # A new connection each time, so the kernel hands them to either worker.
+        return httpx.post(
+            served.url + "/v1/scan",
+            json={"input": "What is the capital of France?"},
+            headers={**AUTH, "Connection": "close"},
+        ).status_code
+
     with serve_process(env, "--log-format", "json", timeout=60) as served:
         deadline = time.monotonic() + 30
-        sent = 0
-        while len(pids) < 2 and time.monotonic() < deadline and sent < 400:
-            # A new connection each time, so the kernel hands them to either worker.
-            response = httpx.post(
-                served.url + "/v1/scan",
-                json={"input": "What is the capital of France?"},
-                headers={**AUTH, "Connection": "close"},
-            )
-            assert response.status_code == 200
-            sent += 1
-            if sent % 10 == 0:
+        with ThreadPoolExecutor(8) as pool:  # several at once: both workers must accept
+            while len(pids) < 2 and time.monotonic() < deadline:
+                assert set(pool.map(one, range(16))) == {200}
+                time.sleep(0.2)  # let the log lines land
                 pids = _access_pids(served.log_lines())
-        pids = _access_pids(served.log_lines())
     assert len(pids) == 2, served.log()
     assert "with 2 workers" in served.log()
 
