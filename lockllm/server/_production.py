@@ -1,13 +1,15 @@
 """The production layer of the gateway: an ASGI wrapper around the app that adds per-key
-rate limits (429 ``rate_limited`` with ``Retry-After``) and the ``X-LockLLM-Cache`` header,
-plus :meth:`Production.scan`, the scan cache the app's handlers call; it owns the shared
-Redis link.
+rate limits (429 ``rate_limited`` with ``Retry-After``), the ``X-LockLLM-Cache`` header,
+``GET /metrics`` and the counting behind it, and the webhook events of answered requests;
+plus :meth:`Production.scan`, the scan cache the app's handlers call. It owns the shared
+Redis link and closes it, and the webhook queue, at shutdown.
 
 It sits inside the access log (so refused requests are logged like any other) and
 outside the routes. Keys are recognised by their SHA-256 digest; a request whose key is
 not one of the gateway's is passed on untouched (the app answers 401), so nobody can
 spend another key's allowance without knowing that key. ``key_id`` (a digest prefix)
-names a key in metrics and webhooks; the key itself never leaves this module.
+names a key in webhooks; the key itself never leaves this module. What deeper layers
+learn about a request (the verdict, the upstream's timing) arrives through ``_context``.
 """
 
 from __future__ import annotations
