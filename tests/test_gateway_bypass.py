@@ -601,3 +601,16 @@ def test_a_text_repeated_many_times_is_scanned_once() -> None:
     parts = [{"type": "text", "text": "same words"} for _ in range(1000)]
     found = extract(_user(parts))
     assert [m["content"] for m in found.messages].count("same words") == 1
+
+
+def test_only_protocol_words_and_the_model_id_are_left_out(
+    gateway: Gateway, stub: UpstreamStub
+) -> None:
+    from lockllm.server._extract import extract
+
+    body = {"model": "gpt-4o-2024-08-06", "messages": [{"role": "user", "content": "hi"}]}
+    assert extract(body).messages == [{"role": "user", "content": "hi"}]
+    _forwarded(gateway, stub, body)
+    # A "model" that is not an identifier is text like any other.
+    _blocked(gateway, stub, {**body, "model": ATTACK})
+    _blocked(gateway, stub, {**body, "model": {"name": ATTACK}})

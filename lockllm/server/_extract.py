@@ -83,6 +83,21 @@ _MEDIA_FORMATS = {
 }
 """Bare ``format`` names (OpenAI ``input_audio``, Bedrock image / video blocks) as MIME types;
 any other bare name (Bedrock's ``txt``, ``md``, ``csv`` …) is read as ``text/<name>``."""
+_WORDS = """model messages role content type text image_url url detail input_text output_text
+input instructions system contents parts stream stream_options include_usage temperature top_p
+top_k n max_tokens max_completion_tokens max_output_tokens stop stop_sequences seed user
+metadata tools tool_choice function name description parameters properties required items enum
+additionalProperties strict schema json_schema response_format tool_calls tool_call_id call_id
+arguments id source media_type mimeType data inlineData file file_data filename
+generationConfig safetySettings thinking budget_tokens format frequency_penalty
+presence_penalty logprobs top_logprobs cache_control ephemeral assistant developer tool object
+string integer number boolean array null auto none any low medium high json_object base64
+message function_call function_call_output tool_use tool_result image document input_schema"""
+_PROTOCOL_WORDS = frozenset(_WORDS.split())
+"""Field names and values of the providers' own request formats: fixed words that cannot
+carry an attack, so they are not sent to the engine (anything else is)."""
+_MODEL_ID = re.compile(r"[A-Za-z0-9._:/@+-]{1,128}")
+"""A top-level ``model`` like this is an identifier the provider resolves, not text."""
 _SHORT = 64
 """Leftover values shorter than this are scanned together, one per line, in one message
 with every key of the body (``kind: "fields"``)."""
@@ -242,13 +257,13 @@ class _Collector:
                 if self.payload(key, value, parent):
                     continue
                 if len(value) < _SHORT:
-                    if value.strip():
+                    if value.strip() and value not in _PROTOCOL_WORDS:
                         short.append(value)
                 else:
                     self.add("user", value)
             elif isinstance(value, dict):
                 for name, child in value.items():
-                    if name not in seen_keys:
+                    if name not in seen_keys and name not in _PROTOCOL_WORDS:
                         seen_keys.add(name)
                         keys.append(name)
                     stack.append((name, child, value))
@@ -304,6 +319,10 @@ def extract(body: Any) -> Extraction:
         _targeted(out, body)
     for joined in _joins(out.conversation, "\n"):
         out.messages.append({"role": "user", "content": joined, "kind": "joined"})
+    if isinstance(body, dict):
+        model = body.get("model")
+        if isinstance(model, str) and _MODEL_ID.fullmatch(model):
+            out.done.add(id(model))  # selects the model; never shown to it
     out.rest(body)
     return Extraction(_unique(out.messages), out.unscannable, out.media)
 
