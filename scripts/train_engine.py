@@ -17,7 +17,8 @@ that never saw that repository's documents, templates, requests or suffixes.
 
 What is trained (see ``lockllm/engine/_model.py`` and ``_score.py``):
 
-1. a text model (word 1-2-grams, logistic regression, L2, every weight capped at ``CAP``),
+1. a text model (word 1-2-grams, logistic regression, L2, every weight capped at ``CAP``
+   and common English at ``CAP_COMMON``),
 2. a segment model on lines and sentences: instructions planted in documents (cut out by
    comparing each attacked document with its clean twin) against the segments of benign
    rows,
@@ -69,6 +70,8 @@ FOLDS = 5
 FPR_TARGETS = {"low": 0.005, "medium": 0.025, "high": 0.06}
 L2 = 1e-5
 CAP = 3.0  # no single word or bigram weighs more than this (text-level value <= 1)
+CAP_COMMON = 0.75
+COMMON_DF = 0.01
 EPOCHS = 160
 MIN_DF = 3
 PRUNE = 0.05
@@ -279,8 +282,17 @@ def build_vocab(texts: Iterable[str]) -> Dict[str, int]:
 def train_linear(
     X: Matrix, y: np.ndarray, sw: np.ndarray, mask: np.ndarray
 ) -> Tuple[np.ndarray, float]:
-    """Weighted logistic regression on the masked rows; weights capped at ``CAP``."""
+    """Weighted logistic regression on the masked rows; weights capped at ``CAP``.
+
+    Common English ("can you", "repeat", "your previous": a feature found in at least
+    ``COMMON_DF`` of the benign training instances) is capped at ``CAP_COMMON``, so no
+    everyday word or phrase can carry a text over the threshold on its own.
+    """
     sel = mask[X.rows]
+    benign = sel & (y[X.rows] == 0)
+    n_benign = max(int(np.sum(mask & (y == 0))), 1)
+    df = np.bincount(X.indices[benign], minlength=X.dim)
+    cap = np.where(df >= COMMON_DF * n_benign, CAP_COMMON, CAP)
     rows, idx, data = X.rows[sel], X.indices[sel], X.data[sel]
     sw = np.where(mask, sw, 0.0)
     sw = sw / sw.sum()
@@ -302,7 +314,7 @@ def train_linear(
         c1, c2 = 1 - beta1**t, 1 - beta2**t
         w -= lr * (m_w / c1) / (np.sqrt(v_w / c2) + eps)
         b -= lr * (m_b / c1) / (math.sqrt(v_b / c2) + eps)
-        np.clip(w, -CAP, CAP, out=w)
+        np.clip(w, -cap, cap, out=w)
     w[np.abs(w) < PRUNE] = 0.0
     return w, b
 

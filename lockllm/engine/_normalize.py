@@ -141,7 +141,10 @@ def normalize(text: str) -> Normalized:
             word = m.group(0)
             if word.isascii() or _CONFUSABLE.issuperset(word):
                 return word  # one script only
-            homoglyph_words += 1
+            # Dotless i is a letter of Turkish and Azerbaijani: folded, but no sign of a
+            # disguise on its own (Turkish text was flagged as obfuscation).
+            if not _CONFUSABLE.isdisjoint(set(word) - {"\u0131"}):
+                homoglyph_words += 1
             return word.translate(_HOMOGLYPH_TABLE)
 
         folded = _LETTER_RUN.sub(_fold_word, folded)

@@ -64,10 +64,9 @@ _IGNORE_WORDS = ("ignor", "disregard", "forget", "skip", "bypass", "overrid", "o
 
 RULES: Tuple[Rule, ...] = (
     # --- instruction override (English) ---
-    # Not a quoted mention ("what does 'ignore previous instructions' mean?") and not a
-    # user's correction of their own words ("ignore the typos in my previous message").
+    # Not a user's correction of their own words ("ignore the typos in my previous message").
     Rule("override.ignore_previous",
-         rf"(?<![\"'`\u2018\u201c])\b{_IGNORE}\b(?!{_SHORT}\b(?:my|typos?|mistakes?)\b)"
+         rf"\b{_IGNORE}\b(?!{_SHORT}\b(?:my|typos?|mistakes?)\b)"
          rf"{_SHORT}\b{_BEFORE}\b{_SHORT}\b{_INSTRUCTIONS}\b",
          "instruction_override", 0.93,
          cues=_IGNORE_CUES,
@@ -344,7 +343,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("extract.reveal_prompt",
          rf"(?<!not )(?<!never )(?<!n't )\b{_REVEAL}\b"
          # ... not "paste it as your system prompt", "an analysis of the original prompt".
-         r"(?![^.!?\n]{0,40}?\b(?:as|that|analysis|analy[sz]e)\b)"
+         r"(?![^.!?\n]{0,40}?\b(?:as|that|analysis|analy[sz]e|difference|between|checklist|"
+         r"review(?:ing)?|writ(?:e|ing)|design(?:ing)?)\b)"
          rf"{_GAP}\b{_SECRET_PROMPT}",
          "prompt_extraction", 0.85,
          cues=("preprompt",),
