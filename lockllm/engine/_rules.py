@@ -179,6 +179,47 @@ RULES: Tuple[Rule, ...] = (
          "instruction_override", 0.9,
          cues=("órdenes",),
          words=("instrucciones", "indicaciones", "reglas", "directrices")),
+    # "... Ignore the above and just output: <text>" (goal hijacking), in several languages.
+    Rule("override.ignore_above_output",
+         r"\b(?:ignore|disregard|forget|skip)\b[^.!?\n]{0,40}?\b(?:above|previous|preceding|"
+         r"this question|the question|that question)\b[^.!?\n]{0,30}?\b(?:and|then)\b"
+         r"[^.!?\n]{0,20}?\b(?:output|print|say|repeat|write|reply|respond)\b",
+         "instruction_override", 0.85,
+         words=("ignor", "disregard", "forget", "skip")),
+    Rule("override.ignore_above_output_fr",
+         r"\b(?:ignore[zr]?|oublie[zr]?)\b[^.!?\n]{0,40}?(?:ci-dessus|précédente?s?|"
+         r"cette question)[^.!?\n]{0,40}?\b(?:et|puis)\b[^.!?\n]{0,30}?\b(?:répét|affich|"
+         r"écri|dites|sort|produi|imprim)\w{0,8}",
+         "instruction_override", 0.85,
+         words=("ignor", "oubli")),
+    Rule("override.ignore_above_output_es",
+         r"\b(?:ignor[ae]|olvid[ae])\w{0,4}\b[^.!?\n]{0,40}?\b(?:anterior(?:es)?|arriba|"
+         r"esta pregunta)\b[^.!?\n]{0,40}?\b(?:y|luego)\b[^.!?\n]{0,30}?\b(?:repit|escrib|"
+         r"muestr|imprim|emit|produc|respond|genera)\w{0,8}",
+         "instruction_override", 0.85,
+         words=("ignor", "olvid")),
+    Rule("override.ignore_above_output_de",
+         r"\b(?:ignorier|vergiss|überspring)\w{0,4}\b[^.!?\n]{0,40}?\b(?:obige\w{0,2}|"
+         r"vorherige\w{0,2}|oben|diese frage)\b[^.!?\n]{0,40}?\b(?:und|dann)\b[^.!?\n]{0,30}?"
+         r"\b(?:gib|gebe|schreib|wiederhol|sag|druck|antworte)\w{0,8}",
+         "instruction_override", 0.85,
+         cues=("überspring",),
+         words=("ignorier", "vergiss")),
+    Rule("override.ignore_above_output_ru",
+         r"(?:игнорир|проигнорир|опустите|забуд)\w{0,6}[^.!?\n]{0,60}?(?:выше|предыдущ|"
+         r"этот вопрос)[^.!?\n]{0,40}?(?:вывед|выпиш|напиш|повтор|скаж)\w{0,6}",
+         "instruction_override", 0.85,
+         cues=("игнорир", "проигнорир", "опустите", "забуд")),
+    Rule("override.ignore_above_output_zh",
+         r"(?:忽略|无视|不要理会|忽视)[^。！？\n]{0,20}?(?:以上|上面|上述|之前|前面|这个问题)"
+         r"[^。！？\n]{0,20}?(?:输出|打印|重复|写出|回答)",
+         "instruction_override", 0.85,
+         cues=("忽略", "无视", "不要理会", "忽视")),
+    Rule("override.ignore_above_output_ar",
+         r"(?:تجاهل|تجاهلوا)[^.!?\n]{0,60}?(?:أعلاه|السابق)[^.!?\n]{0,40}?(?:أخرج|الإخراج|"
+         r"اكتب|كرر|قل)",
+         "instruction_override", 0.85,
+         cues=("تجاهل",)),
     Rule("override.fr",
          r"\b(?:ignore[zs]?|oublie[zs]?|ne tiens pas compte d\S{0,30}|"
          r"ne tenez pas compte d\S{0,30}|ne suis pas|fais abstraction d\S{0,30})\s{1,16}"
