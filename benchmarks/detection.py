@@ -13,7 +13,7 @@
    for the tests and never trained on): false-positive rate per sensitivity and per kind.
 4. The shipped engine on hand-written cases of families the data lacks.
 
-About 3 minutes on 2 cores; needs numpy (``pip install "lockllm[train]"``) for step 1-2.
+About 3.5 minutes on 2 cores; needs numpy (``pip install "lockllm[train]"``) for step 1-2.
 """
 
 from __future__ import annotations
