@@ -84,6 +84,90 @@ TRICKS = {
 }
 
 
+def _between(text: str, mark: str) -> str:
+    """``mark`` after every letter of ``text``."""
+    return "".join(c + mark if c.isalpha() else c for c in text)
+
+
+# Characters that render blank, each put after every letter of the attack (the twin: the
+# same with the benign sentence).
+BLANKS = {
+    "hangul filler": "\u3164",
+    "halfwidth hangul filler": "\uffa0",
+    "braille blank": "\u2800",
+    "hangul choseong filler": "\u115f",
+    "hangul jungseong filler": "\u1160",
+    "khmer inherent vowel aq": "\u17b4",
+    "khmer inherent vowel aa": "\u17b5",
+    "mongolian vowel separator": "\u180e",
+    "word joiner": "\u2060",
+    "invisible times": "\u2062",
+    "invisible plus": "\u2064",
+    "byte order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "combining grapheme joiner": "\u034f",
+    "tag cancel": "\U000e007f",
+    "language tag": "\U000e0001",
+    "variation selector 16": "\ufe0f",
+    "variation selector 17": "\U000e0100",
+    "mongolian variation selector": "\u180b",
+    "combining long stroke (zalgo)": "\u0336",
+    "combining dot above": "\u0307",
+    "three combining marks": "\u0336\u0301\u0489",
+}
+for _name, _mark in BLANKS.items():
+    TRICKS["after every letter: " + _name] = (_between(ATTACK, _mark), _between(BENIGN, _mark))
+
+_ARMENIAN = "Բարև ձեզ, ինչպես եք։ Ես սիրում եմ կարդալ գրքեր և զբոսնել այգում։"
+_GREEK = "Καλημέρα σας, πώς είστε; Θα ήθελα να κλείσω ένα τραπέζι για δύο άτομα απόψε."
+_CHEROKEE = "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ ᎠᏕᎶᏆᏍᏗ ᎣᏍᏓ ᏑᎾᎴᎢ"
+TRICKS.update(
+    {
+        "armenian look-alikes": (ATTACK.replace("o", "\u0585").replace("u", "\u057d"), _ARMENIAN),
+        "cherokee look-alikes": (ATTACK.replace("i", "\u13a5").replace("e", "\u13ac"), _CHEROKEE),
+        "greek look-alikes": (
+            ATTACK.replace("o", "\u03bf").replace("i", "\u03b9").replace("a", "\u03b1"),
+            _GREEK,
+        ),
+        "latin small capitals": (
+            ATTACK.replace("i", "\u026a").replace("n", "\u0274").replace("r", "\u0280"),
+            "In IPA, 'bit' is written [b\u026at] and 'sing' [s\u026a\u014b]; compare them.",
+        ),
+        "mathematical bold": (
+            "".join(chr(0x1D41A + ord(c) - 97) if c.islower() else c for c in ATTACK),
+            "".join(chr(0x1D41A + ord(c) - 97) if c.islower() else c for c in BENIGN),
+        ),
+        "decomposed accents": (
+            ATTACK.replace("e", "e\u0301"),
+            "Le cafe\u0301 cre\u0300me est de\u0301licieux, merci pour la re\u0301ponse.",
+        ),
+    }
+)
+
+
+def test_blank_characters_and_marks_leave_the_view() -> None:
+    for name, mark in BLANKS.items():
+        view = TextView(_between("ignore all", mark))
+        assert view.text == "ignore all", (name, view.text)
+        assert view.to_original(0, 6) == (0, 6 * (1 + len(mark)) - len(mark)), name
+
+
+def test_look_alikes_fold_only_in_words_with_latin_letters() -> None:
+    assert TextView("ign\u0585re").text == "ignore"
+    assert TextView("\u13a5gnore").text == "ignore"
+    assert TextView("\u026agnore").text == "ignore"  # small capitals fold on their own
+    for sentence in (_ARMENIAN, _GREEK, _CHEROKEE, "Привет! Как дела? Всё хорошо."):
+        assert TextView(sentence).normalized.homoglyph_words == 0, sentence
+        assert TextView(sentence).text == sentence.lower().replace("\u0587", "\u0565\u0582")
+
+
+def test_real_sentences_in_look_alike_scripts_stay_safe(scanner: LocalScanner) -> None:
+    for sentence in (_ARMENIAN, _GREEK, _CHEROKEE, "Привет! Подскажи, как приготовить борщ?"):
+        res = scanner.scan(sentence)
+        assert res.safe, (sentence, res.injection)
+        assert "obfuscation" not in res.categories
+
+
 @pytest.fixture(scope="module")
 def scanner() -> LocalScanner:
     return LocalScanner()

@@ -1,9 +1,13 @@
 """Text normalisation with an offset map back to the original string.
 
-The normalised view is lower-cased, NFKC-folded (fullwidth and other compatibility forms
-become plain letters), stripped of invisible format characters (zero-width, bidi controls,
-soft hyphens, variation selectors), with Unicode "tag" characters decoded to the ASCII they
-smuggle, Cyrillic/Greek look-alikes folded to Latin inside mixed-script words, and leetspeak
+The normalised view is lower-cased, NFKC-folded (fullwidth, mathematical and other
+compatibility forms become plain letters; a character whose NFKC form is longer than
+``MAX_EXPANSION`` stays as it is, so the view is at most that many times the input),
+stripped of invisible and blank characters (zero-width, bidi controls, soft hyphens,
+variation selectors, Hangul fillers, the braille blank) and of combining marks on Latin
+letters, with Unicode "tag" characters decoded to the ASCII they smuggle, look-alike
+letters of other scripts (Cyrillic, Greek, Armenian, Cherokee) folded to Latin inside
+words that hold a Latin letter, Latin small capitals folded everywhere, and leetspeak
 digits folded inside words that also hold letters. Every character of the view remembers
 which original character it came from, so findings can be reported against the input.
 """
@@ -15,23 +19,45 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-__all__ = ["Normalized", "letters_index", "letters_only", "normalize"]
+__all__ = ["MAX_EXPANSION", "Normalized", "letters_index", "letters_only", "normalize"]
 
-# Cyrillic and Greek letters that render like Latin ones (lower case; the text is
-# lower-cased before this map is applied).
-_HOMOGLYPHS = {
+# Letters of other scripts that render like Latin ones (lower case; the text is
+# lower-cased before this map is applied): Cyrillic, Greek, Armenian, Cherokee (whose
+# lower-case forms are U+AB70-U+ABBF). Folded inside words that hold a Latin letter.
+_FOREIGN_LOOKALIKES = {
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
     "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
-    "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ı": "i",
+    "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ү": "y", "ѵ": "v",
+    "ԍ": "g", "ѡ": "w",
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "μ": "u",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "μ": "u", "ϲ": "c",
+    "ϳ": "j", "ϱ": "p",
+    "օ": "o", "ս": "u", "ո": "n", "հ": "h", "ց": "g", "զ": "q", "ռ": "n", "լ": "l",
+    "ք": "p", "ա": "w",
 }  # fmt: skip
+# Latin-script look-alikes (small capitals, IPA letters): no language writes words in
+# them, so they are folded wherever they occur next to other letters.
+_LATIN_LOOKALIKES = {
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h",
+    "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
+    "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ɡ": "g", "ı": "i", "ɑ": "a", "ɩ": "i", "ɒ": "a", "ȷ": "j", "ꞵ": "b",
+}  # fmt: skip
+# Cherokee capitals that look like Latin ones, keyed by their lower-case forms.
+_CHEROKEE = {
+    "Ꭰ": "d", "Ꭵ": "i", "Ꭺ": "a", "Ᏼ": "b", "Ꮯ": "c", "Ꭼ": "e", "Ꮐ": "g", "Ꮋ": "h",
+    "Ꭻ": "j", "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮻ": "o", "Ꮲ": "p", "Ꮪ": "s", "Ꭲ": "t",
+    "Ꮩ": "v", "Ꮃ": "w", "Ꮓ": "z", "Ꭱ": "r", "Ꮍ": "y", "Ꮤ": "w",
+}  # fmt: skip
+_FOREIGN_LOOKALIKES.update({k.lower(): v for k, v in _CHEROKEE.items()})
+_HOMOGLYPHS = {**_FOREIGN_LOOKALIKES, **_LATIN_LOOKALIKES}
 _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
 _LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                              "@": "a", "$": "s", "!": "i"})  # fmt: skip
 
 _CONFUSABLE_CLASS = "".join(sorted(_HOMOGLYPHS))
 _CONFUSABLE = frozenset(_HOMOGLYPHS)
+_FOREIGN = frozenset(_FOREIGN_LOOKALIKES)
 # Maximal runs of Latin letters and look-alikes: one character class, no backtracking.
 # A run holding both a Latin letter and a look-alike is a mixed-script word.
 _LETTER_RUN = re.compile(rf"[a-z{_CONFUSABLE_CLASS}]+")
@@ -49,11 +75,37 @@ _DROP_NON_LETTERS = str.maketrans({chr(i): None for i in range(128) if not chr(i
 _HAS_CONFUSABLE = re.compile(f"[{_CONFUSABLE_CLASS}]")
 
 
+# Characters that render blank (or not at all) without being format characters (Cf):
+# the Hangul fillers, the braille blank, Khmer inherent vowels, the combining grapheme
+# joiner, Mongolian variation selectors. Removed like zero-width characters.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u034f\u180b\u180c\u180d\u180f")
+# Combining marks of the generic blocks (diacriticals and their supplements, the Cyrillic
+# enclosing marks Zalgo text uses, marks for
+# symbols, half marks): on a Latin letter they are dropped in the view, so a mark on
+# every letter ("i\u0336g\u0336n\u0336...") does not hide the word. Marks of other
+# scripts (Devanagari vowel signs, Arabic harakat ...) stay.
+_GENERIC_MARKS = re.compile(
+    "[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+_MARK_ON_LATIN = re.compile(
+    "[A-Za-z\u00c0-\u024f][\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+# A compatibility character whose NFKC form is longer than this (U+FDFA is 18
+# characters) stays as it is: the view is never more than this many times the input.
+MAX_EXPANSION = 3
+
+
 def _is_invisible(ch: str) -> bool:
     cp = ord(ch)
     if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:  # variation selectors
         return True
+    if ch in _BLANKS:
+        return True
     return unicodedata.category(ch) == "Cf" and not 0xE0020 <= cp <= 0xE007E
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return ("a" <= ch <= "z") or ("\u00c0" <= ch <= "\u024f" and ch.isalpha())
 
 
 @dataclass(frozen=True)
@@ -85,22 +137,31 @@ def _slow_fold(text: str) -> Tuple[str, List[int], int, int, int]:
     out: List[str] = []
     offsets: List[int] = []
     invisible = smuggled = compat = 0
+    on_latin = False  # the last character kept is a Latin letter (marks on it drop)
     for i, ch in enumerate(text):
         cp = ord(ch)
         if cp < 128:
-            out.append(ch.lower())
+            low = ch.lower()
+            out.append(low)
             offsets.append(i)
+            on_latin = "a" <= low <= "z"
             continue
         if 0xE0020 <= cp <= 0xE007E:  # tag characters carry hidden ASCII
             out.append(chr(cp - 0xE0000).lower())
             offsets.append(i)
             smuggled += 1
+            on_latin = False
             continue
         if _is_invisible(ch):
             invisible += 1
             continue
+        if on_latin and _GENERIC_MARKS.match(ch):
+            invisible += 1
+            continue
         folded = unicodedata.normalize("NFKC", ch)
-        if folded != ch:
+        if len(folded) > MAX_EXPANSION:
+            folded = ch
+        elif folded != ch:
             compat += 1
         folded = folded.lower()
         for piece in folded:
@@ -108,6 +169,7 @@ def _slow_fold(text: str) -> Tuple[str, List[int], int, int, int]:
                 continue
             out.append(piece)
             offsets.append(i)
+            on_latin = _is_latin_letter(piece)
     return "".join(out), offsets, invisible, smuggled, compat
 
 
@@ -125,8 +187,9 @@ def normalize(text: str) -> Normalized:
             and not any(
                 _is_invisible(ch) or 0xE0000 <= ord(ch) <= 0xE007F
                 for ch in text
-                if ord(ch) > 127 and not ch.isalnum()
+                if ord(ch) > 127 and (not ch.isalnum() or ch in _BLANKS)
             )
+            and not _MARK_ON_LATIN.search(text)
         )
         if simple:
             folded = lowered
@@ -139,11 +202,12 @@ def normalize(text: str) -> Normalized:
         def _fold_word(m: re.Match[str]) -> str:
             nonlocal homoglyph_words
             word = m.group(0)
-            if word.isascii() or _CONFUSABLE.issuperset(word):
-                return word  # one script only
-            # Dotless i is a letter of Turkish and Azerbaijani: folded, but no sign of a
-            # disguise on its own (Turkish text was flagged as obfuscation).
-            if not _CONFUSABLE.isdisjoint(set(word) - {"\u0131"}):
+            if word.isascii() or _FOREIGN.issuperset(word):
+                return word  # one script only (a Latin look-alike is no script)
+            # Latin look-alikes are folded but no sign of a disguise on their own: dotless
+            # i is a letter of Turkish and Azerbaijani (Turkish text was flagged as
+            # obfuscation), small capital i a letter of phonetic transcriptions.
+            if not _FOREIGN.isdisjoint(word):
                 homoglyph_words += 1
             return word.translate(_HOMOGLYPH_TABLE)
 
