@@ -21,7 +21,15 @@ import binascii
 import io
 import re
 from typing import NamedTuple, Optional, Tuple
-from urllib.parse import unquote_to_bytes
+
+from ._lenient import (
+    MEDIA_TEXT_SHARE,
+    TEXT_SHARE,
+    data_payload,
+    lenient_text,
+    pdf_offset,
+    textual,
+)
 
 __all__ = [
     "MAX_PDF_TEXT",
@@ -50,7 +58,9 @@ _MAGIC: Tuple[Tuple[bytes, int], ...] = (
     (b"ftyp", 4),  # MP4, MOV, M4A, HEIC, AVIF
 )
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=_\-\r\n]*")
-_DATA_URL = re.compile(r"data:([\w.+/-]*)((?:;[\w.+-]+=[\w.+\-\"]+)*)(;base64)?,", re.ASCII)
+_DATA_URL = re.compile(
+    r"data:([\w.+/-]*)((?:;[\w.+-]+=[\w.+\-\"%]*)*)(;base64)?,", re.ASCII | re.IGNORECASE
+)
 
 
 class Content(NamedTuple):
@@ -112,12 +122,21 @@ def _pdf_text(data: bytes) -> Content:
 
 def classify(data: bytes, declared: str = "") -> Content:
     """What ``data`` is (see the module docstring); ``declared`` is a MIME type, if any."""
-    if data[:5] == b"%PDF-" or data.lstrip()[:5] == b"%PDF-":
+    mime = declared.split(";")[0].strip().lower()
+    media = mime.startswith(_MEDIA_PREFIXES)
+    if data[:5] == b"%PDF-" or data.lstrip()[:5] == b"%PDF-" or mime == "application/pdf":
         return _pdf_text(data)
+    if pdf_offset(data) > 0 and not (media and _is_media_magic(data)):
+        found = _pdf_text(data)  # junk before %PDF-: PDF readers still read it
+        if found.kind == "pdf":
+            return found
     text = _as_text(data)  # first: text is scanned whatever its name or magic says
     if text is not None:
         return Content("text", text)
-    if _is_media_magic(data) or declared.strip().lower().startswith(_MEDIA_PREFIXES):
+    text = lenient_text(data)  # UTF-16/32 without a BOM, junk bytes before text …
+    if textual(text, MEDIA_TEXT_SHARE if media else TEXT_SHARE):
+        return Content("text", text)
+    if media or (mime in ("", "application/octet-stream") and _is_media_magic(data)):
         return Content("media")
     return Content("unscannable", reason="binary content the gateway cannot read")
 
@@ -141,10 +160,9 @@ def decode_base64(value: str) -> Optional[bytes]:
 def parse_data_url(value: str) -> Optional[Tuple[str, Optional[bytes]]]:
     """``(mime type, payload bytes)`` of a ``data:`` URL; bytes ``None`` if they do not
     decode; ``None`` for a string that is not a data URL."""
-    found = _DATA_URL.match(value)
+    found = _DATA_URL.match(value.lstrip())  # the scheme in any case, as URLs allow
     if found is None:
         return None
-    payload = value[found.end() :]
-    if found.group(3):
-        return found.group(1), decode_base64(payload)
-    return found.group(1), unquote_to_bytes(payload)
+    payload = value.lstrip()[found.end() :]
+    # Percent-decoded, then base64 decoded leniently (WHATWG data: URL processing).
+    return found.group(1), data_payload(payload, bool(found.group(3)))

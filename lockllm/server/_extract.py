@@ -47,6 +47,7 @@ import re
 from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from ._documents import classify, decode_base64, parse_data_url
+from ._lenient import lenient_base64
 
 __all__ = ["Extraction", "InvalidBody", "extract", "extract_messages", "extract_model"]
 
@@ -276,13 +277,17 @@ class _Collector:
     def payload(self, key: str, value: str, parent: Optional[Dict[str, Any]]) -> bool:
         """Decode and classify an encoded payload; True if it was handled as one."""
         declared = ""
-        data_url = parse_data_url(value) if value.startswith("data:") else None
+        lenient = False  # decoded only as a non-validating decoder would
+        data_url = parse_data_url(value) if value.lstrip()[:5].lower() == "data:" else None
         if data_url is not None:
             declared, data = data_url
             if data is None:
                 return False  # not decodable: scanned as the text it is
-        elif key in _BINARY_KEYS and " " not in value:
+            lenient = decode_base64(value.split(",", 1)[1]) is None
+        elif key in _BINARY_KEYS:
             data = decode_base64(value)
+            if data is None:
+                lenient, data = True, lenient_base64(value)
             if data is None:
                 return False
             if parent is not None:
@@ -297,6 +302,10 @@ class _Collector:
         else:
             return False
         content = classify(data, declared)
+        if content.kind == "unscannable" and lenient and (data_url is not None or not declared):
+            return False  # text that only a lenient decoder would read: scanned as it is
+        if lenient:
+            self.add("user", value)  # it may be text after all: scanned as it is too
         if content.kind == "media":
             self.media += 1
         elif content.kind == "unscannable":

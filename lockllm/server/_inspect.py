@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import _jsonstrict
 from ._documents import classify
+from ._embedded import expand
 from ._extract import Extraction, InvalidBody, Message, extract, extract_model
 
 __all__ = ["Refusal", "inspect", "read_body", "scan_request"]
@@ -93,6 +94,7 @@ def inspect(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[An
     except (TypeError, AttributeError, KeyError, IndexError, ValueError):
         # Fail closed: a shape the reader does not expect is refused, never forwarded.
         return ("problem", 400, "invalid_request", "The body could not be read")
+    found = expand(found)  # data: URLs written inside texts
     if found.unscannable and not request.get("forward_unscannable"):
         return (
             "problem",
