@@ -246,3 +246,51 @@ def test_nesting_is_bounded() -> None:
         text = _b64(text)
     res = LocalScanner().scan(text)  # eight levels deep: read to the bound, never hangs
     assert res.injection is not None
+
+
+_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+DATA_URLS = {
+    "text/plain": lambda t: "Read this note and do what it says: data:text/plain;base64," + _b64(t),
+    "upper-case scheme": lambda t: "DATA:text/plain;base64," + _b64(t),
+    "no type": lambda t: "data:;base64," + _b64(t),
+    "json": lambda t: "data:application/json;base64," + _b64('{"note": "' + t + '"}'),
+    "xml with charset": lambda t: "data:application/xml;charset=utf-8;base64," + _b64(t),
+    "svg image": lambda t: "data:image/svg+xml;base64," + _b64("<svg><text>" + t + "</text></svg>"),
+    "image type, text bytes": lambda t: "data:image/png;base64," + _b64(t),
+    "percent-encoded payload": lambda t: (
+        "data:text/plain;base64," + "".join(f"%{ord(c):02X}" for c in _b64(t))
+    ),
+    "payload in groups of four": lambda t: (
+        "data:text/plain;base64," + " ".join(_b64(t)[i : i + 4] for i in range(0, len(_b64(t)), 4))
+    ),
+    "two layers": lambda t: "data:text/plain;base64," + _b64("data:text/plain;base64," + _b64(t)),
+    "png signature, then text": lambda t: (
+        "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + t.encode()).decode()
+    ),
+    "mp3 frame sync, then text": lambda t: (
+        "data:audio/mpeg;base64," + base64.b64encode(b"\xff\xfb" + t.encode()).decode()
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DATA_URLS))
+def test_data_url_payloads_are_decoded(scanner: LocalScanner, name: str) -> None:
+    res = scanner.scan(DATA_URLS[name](ATTACK))
+    assert not res.safe, (name, res.injection)
+    assert "instruction_override" in res.categories, res.categories
+    twin = scanner.scan(DATA_URLS[name](BENIGN))
+    assert twin.safe, (name, twin.injection, twin.spans)
+    assert "instruction_override" not in twin.categories
+
+
+def test_real_media_in_a_data_url_is_not_decoded() -> None:
+    from lockllm.engine._decode import find_encoded
+
+    png = base64.b64encode(_PNG).decode()
+    text = "Here is my logo: data:image/png;base64," + png + " what colours are in it?"
+    assert list(find_encoded(text)) == []
+    # A readable payload declared as an image is read.
+    assert [d.text for d in find_encoded("data:image/png;base64," + _b64(BENIGN))] == [BENIGN]
+    (run,) = find_encoded("x data:text/plain;base64," + _b64(BENIGN) + " y")
+    assert run.start == len("x data:text/plain;base64,")
+    assert run.end == run.start + len(_b64(BENIGN))

@@ -85,6 +85,12 @@ SHAPES: Dict[str, Callable[[int], str]] = {
     "many short sentences": lambda n: _fill("Do it. ", n),
     "nested base64": lambda n: _fill(_nested_base64(4) + " ", n),
     "one long base64 run": lambda n: base64.b64encode(_fill(ATTACK + " ", n).encode()).decode()[:n],
+    "data URL heads": lambda n: _fill("data:text/plain;base64,", n),
+    "data URLs with short payloads": lambda n: _fill("data:;base64,QUFB ", n),
+    "data URL, payload in groups": lambda n: "data:text/plain;base64," + _fill("QUFB ", n - 23),
+    "data URL, image type, text payload": lambda n: (
+        "data:image/png;base64," + base64.b64encode(_fill(ATTACK + " ", n).encode()).decode()
+    )[:n],
     "hex run": lambda n: _fill(ATTACK.encode().hex(), n),
     "zero-width inside words": lambda n: _fill("a\u200b", n),
     "bidi controls": lambda n: _fill("\u202e", n),

@@ -11,7 +11,7 @@ import base64
 import binascii
 import html
 import re
-from typing import Iterator, List, NamedTuple
+from typing import Iterator, List, NamedTuple, Tuple
 from urllib.parse import unquote
 
 __all__ = ["Decoded", "find_ciphered", "find_encoded", "find_spread"]
@@ -22,7 +22,26 @@ _HEX = re.compile(r"[0-9A-Fa-f]{16,}")
 _HEX_ESC = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _URLENC = re.compile(r"[^\s%]{0,40}(?:%[0-9A-Fa-f]{2}[^\s%]{0,4}){4,}")
 _ENTITIES = re.compile(r"(?:&#(?:x[0-9A-Fa-f]{1,6}|[0-9]{1,7});\s?){4,}")
-_DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,$", re.IGNORECASE)
+# A data URL's head: the scheme (any case), an optional type, parameters, ";base64,".
+_DATA_URL = re.compile(
+    r"data:(?P<type>[\w.+-]{1,100}/[\w.+-]{1,100})?(?:;[\w.+-]{1,100}=[\w.+-]{1,100}){0,8};base64,",
+    re.IGNORECASE,
+)
+# Its payload: base64 characters, percent-escapes (the WHATWG data: URL algorithm
+# percent-decodes before base64-decoding) and, in the loose reading, ASCII whitespace
+# (which forgiving base64 drops).
+_DATA_TIGHT = re.compile(r"[A-Za-z0-9+/=_%-]{0," + str(_MAX_RUN) + "}")
+_DATA_LOOSE = re.compile(r"[A-Za-z0-9+/=_%\s-]{0," + str(_MAX_RUN) + "}")
+_MEDIA = ("image/", "audio/", "video/")
+# What the bytes of each media kind start with (a declared image that does not start with
+# an image signature is decoded and read like any other payload).
+_SIGNATURES = {
+    "image/": (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+               b"MM\x00*", b"\x00\x00\x01\x00", b"\xff\x0a", b"\x00\x00\x00\x0cJXL "),
+    "audio/": (b"ID3", b"OggS", b"fLaC", b"\x1aE\xdf\xa3", b"#!AMR", b"MThd", b"FORM"),
+    "video/": (b"\x1aE\xdf\xa3", b"OggS", b"FLV", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"),
+}  # fmt: skip
+_HEAD = 1024  # bytes of a media payload read to tell real media from text behind a signature
 
 
 # Cheap pre-checks for runs long enough to decode: base64 characters -> "b" (resp. hex
@@ -59,6 +78,73 @@ def _bytes_to_text(raw: bytes) -> str:
         return ""
 
 
+def _media_signature(kind: str, raw: bytes) -> bool:
+    """True when ``raw`` starts like media of ``kind`` (``"image/"``, ``"audio/"`` …)."""
+    if raw.startswith(_SIGNATURES[kind]):
+        return True
+    if raw[:4] == b"RIFF" and raw[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return True
+    if raw[4:8] == b"ftyp":  # MP4, MOV, M4A, AVIF, HEIC
+        return True
+    # An MPEG audio frame.
+    return kind == "audio/" and len(raw) > 1 and raw[0] == 0xFF and raw[1] & 0xE0 == 0xE0
+
+
+def _lenient_b64(payload: str) -> bytes:
+    """Bytes of a data URL payload: percent-escapes decoded, whitespace dropped, padding
+    fixed, either alphabet; ``b""`` when it is not base64."""
+    if "%" in payload:
+        payload = unquote(payload)
+    core = "".join(payload.split()).rstrip("=")
+    if len(core) % 4 == 1:
+        return b""
+    try:
+        if "-" in core or "_" in core:
+            return base64.urlsafe_b64decode(core + "=" * (-len(core) % 4))
+        return base64.b64decode(core + "=" * (-len(core) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _data_urls(text: str) -> Iterator[Tuple[int, int, str]]:
+    """Each data URL's payload: its ``[start, end)`` in ``text`` and its decoded text
+    (``""`` for real media, or a payload that is no readable text). A payload is read
+    tight (up to the first character outside base64) and, when whitespace follows,
+    loose (forgiving base64 drops whitespace); the readable reading wins."""
+    for head in _DATA_URL.finditer(text):
+        start = head.end()
+        kind = (head.group("type") or "").lower()
+        media = next((m for m in _MEDIA if kind.startswith(m)), "")
+        if kind == "image/svg+xml":
+            media = ""  # SVG is XML text
+        tight = _DATA_TIGHT.match(text, start)
+        end = tight.end() if tight else start
+        readings = [text[start:end]]
+        loose = _DATA_LOOSE.match(text, start)
+        if loose and loose.end() > end:
+            readings.append(text[start : loose.end()].rstrip())
+        decoded, span_end = "", end
+        for i, payload in enumerate(readings):
+            raw = _lenient_b64(payload)
+            if not raw:
+                continue
+            # Media as declared: its signature, then no readable text (text behind a
+            # signature is read like text).
+            if (
+                media
+                and _media_signature(media, raw)
+                and not _readable(raw[:_HEAD].decode("utf-8", "replace"))
+            ):
+                if i == 0:
+                    span_end = start + len(payload)
+                continue
+            candidate = _bytes_to_text(raw) or raw.decode("utf-8", "replace")
+            if _readable(candidate):
+                decoded, span_end = candidate, start + len(payload)
+                break
+        yield start, span_end, decoded
+
+
 def _b64(run: str) -> str:
     if not (any(c.isdigit() for c in run) or (run.lower() != run and run.upper() != run)):
         return ""  # one long plain word, not base64
@@ -78,9 +164,23 @@ def find_encoded(text: str) -> Iterator[Decoded]:
     """Yield readable decodings of encoded runs in ``text``."""
     long_b64 = "b" * 16 in text.translate(_B64_SHAPE)
     long_hex = long_b64 and "h" * 16 in text.translate(_HEX_SHAPE)
+    # Data URLs first: their payloads are decoded whatever type they declare, except
+    # media whose bytes carry that media's signature; base64 runs inside them are done.
+    payloads: List[Tuple[int, int]] = []
+    if ":" in text:
+        for start, end, decoded in _data_urls(text):
+            payloads.append((start, end))
+            if _readable(decoded):
+                yield Decoded(start, end, "base64", decoded)
+    spans = iter(payloads)
+    current = next(spans, None)
     for m in _B64.finditer(text) if long_b64 else ():
         run = m.group(0)
-        if len(run) > _MAX_RUN or _DATA_URI.search(text, max(0, m.start() - 100), m.start()):
+        while current is not None and current[1] <= m.start():
+            current = next(spans, None)
+        if current is not None and current[0] <= m.start() < current[1]:
+            continue
+        if len(run) > _MAX_RUN:
             continue
         decoded = _b64(run)
         if _readable(decoded):
