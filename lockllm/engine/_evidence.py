@@ -40,12 +40,7 @@ Hit = Finding  # the name the scorer and the trainer use
 _MAX_PER_RULE = 8
 _MAX_SPACED = 32  # spaced-out matches examined per rule
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-# Zero-width and blank characters (Hangul fillers, braille blank ...) inside a word.
-_ZERO_WIDTH_IN_WORD = re.compile(
-    "[^\\W\u115f\u1160\u3164\uffa0]"
-    "[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u180e\u034f]+"
-    "[^\\W\u115f\u1160\u3164\uffa0]"
-)
+_ZERO_WIDTH_IN_WORD = re.compile("\\w[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+\\w")
 
 # Signs that the text is a document (an e-mail, a web page) rather than a user request.
 _DOC_MARKERS = (
