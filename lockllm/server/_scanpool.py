@@ -88,10 +88,52 @@ class _Worker:
         assert self.process.stdout is not None
         self.stdin = self.process.stdin
         self.stdout = self.process.stdout
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.waiter: Optional[asyncio.Future[bytes]] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None  # set while a reader watches
         if read_frame(self.stdout) != b"ready":
             self.kill()
             raise OSError("the scan worker did not start")
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Read replies with a callback on ``loop`` (False if the loop cannot watch pipes)."""
+        try:
+            loop.add_reader(self.stdout.fileno(), self._readable)
+        except NotImplementedError:  # pragma: no cover - e.g. the Windows proactor loop
+            return False
+        self.loop = loop
+        return True
+
+    def unwatch(self) -> None:
+        loop, self.loop = self.loop, None
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(self.stdout.fileno())
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.stdout.fileno(), 1 << 20)
+        except OSError:
+            data = b""
+        if not data:  # the worker died: fail the call in progress, stop watching
+            self.unwatch()
+            self._resolve(None)
+            return
+        self.buffer += data
+        if len(self.buffer) >= 4:
+            need = 4 + int.from_bytes(self.buffer[:4], "big")
+            if len(self.buffer) >= need:
+                payload = bytes(self.buffer[4:need])
+                del self.buffer[:need]
+                self._resolve(payload)
+
+    def _resolve(self, payload: Optional[bytes]) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            if payload is None:
+                waiter.set_exception(EOFError("the scan worker closed its pipe"))
+            else:
+                waiter.set_result(payload)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -137,8 +179,10 @@ class ScanPool:
                 self._starting = asyncio.get_running_loop().run_in_executor(None, self.start)
             await asyncio.shield(self._starting)
             if self._idle is None:
+                loop = asyncio.get_running_loop()
                 self._idle = asyncio.Queue()
                 for worker in self._workers:
+                    worker.watch(loop)
                     self._idle.put_nowait(worker)
         return self._idle
 
@@ -155,15 +199,15 @@ class ScanPool:
         deadline = loop.time() + budget
         idle = await self._ready()
         try:
-            worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - loop.time()))
+            if idle.empty():  # every worker busy: wait for one, within the budget
+                worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - loop.time()))
+            else:
+                worker = idle.get_nowait()
         except asyncio.TimeoutError:
             raise ScanTimeout(busy=True) from None
         healthy = False
         try:
-            reply = await asyncio.wait_for(
-                self._call(worker, (method, argument, sensitivity)),
-                max(0.0, deadline - loop.time()),
-            )
+            reply = await self._call(worker, (method, argument, sensitivity), deadline)
             healthy = True
         except asyncio.TimeoutError:
             raise ScanTimeout() from None
@@ -179,27 +223,32 @@ class ScanPool:
             raise ScanFailed(f"the engine raised {value}")
         return value
 
-    async def _call(self, worker: _Worker, call: Any) -> Any:
+    async def _call(self, worker: _Worker, call: Any, deadline: float) -> Any:
+        """Send ``call`` and await the reply: one pipe write, one read callback, one timer
+        (no task, no reader registration per call: that is most of the fast path's cost)."""
         loop = asyncio.get_running_loop()
         payload = pickle.dumps(call, pickle.HIGHEST_PROTOCOL)
         frame = len(payload).to_bytes(4, "big") + payload
-        if len(frame) <= INLINE_SEND_BYTES:
-            _send(worker, frame)
-        else:
-            await loop.run_in_executor(None, _send, worker, frame)
-        fd = worker.stdout.fileno()
-        data = bytearray()
-        need = 4
-        while len(data) < need:
-            chunk = await _read(loop, fd)
-            if not chunk:
-                raise EOFError("the scan worker closed its pipe")
-            data += chunk
-            if need == 4 and len(data) >= 4:
-                need = 4 + int.from_bytes(data[:4], "big")
-        return pickle.loads(bytes(data[4:need]))
+        if worker.loop is not loop and not worker.watch(loop):  # pragma: no cover - Windows
+            return await asyncio.wait_for(
+                loop.run_in_executor(None, _exchange, worker, frame),
+                max(0.0, deadline - loop.time()),
+            )
+        reply: asyncio.Future[bytes] = loop.create_future()
+        worker.waiter = reply
+        timer = loop.call_at(deadline, _expire, reply)
+        try:
+            if len(frame) <= INLINE_SEND_BYTES:
+                _send(worker, frame)
+            else:
+                await loop.run_in_executor(None, _send, worker, frame)
+            return pickle.loads(await reply)
+        finally:
+            timer.cancel()
+            worker.waiter = None
 
     async def _replace(self, worker: _Worker) -> None:
+        worker.unwatch()
         if worker in self._workers:
             self._workers.remove(worker)
         loop = asyncio.get_running_loop()
@@ -217,6 +266,7 @@ class ScanPool:
             await loop.run_in_executor(None, fresh.kill)
             return
         self._workers.append(fresh)
+        fresh.watch(loop)
         assert self._idle is not None
         self._idle.put_nowait(fresh)
 
@@ -232,11 +282,15 @@ class ScanPool:
     def terminate(self) -> None:
         """Stop every worker now (blocking; :meth:`aclose` from a running loop)."""
         self._closed = True
+        for worker in self._workers:
+            worker.unwatch()
         _kill_all(self._workers)
 
     async def aclose(self) -> None:
         """Stop every worker."""
         self._closed = True
+        for worker in self._workers:
+            worker.unwatch()
         await asyncio.get_running_loop().run_in_executor(None, _kill_all, self._workers)
 
 
@@ -248,21 +302,15 @@ def _send(worker: _Worker, frame: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-async def _read(loop: asyncio.AbstractEventLoop, fd: int) -> bytes:
-    """What the pipe ``fd`` holds, once it is readable (a thread where the loop has no
-    ``add_reader``)."""
-    readable: asyncio.Future[None] = loop.create_future()
+def _expire(reply: asyncio.Future[bytes]) -> None:
+    if not reply.done():
+        reply.set_exception(asyncio.TimeoutError())
 
-    def ready() -> None:
-        if not readable.done():
-            readable.set_result(None)
 
-    try:
-        loop.add_reader(fd, ready)
-    except NotImplementedError:  # pragma: no cover - e.g. the Windows proactor loop
-        return await loop.run_in_executor(None, os.read, fd, 1 << 20)
-    try:
-        await readable
-    finally:
-        loop.remove_reader(fd)
-    return os.read(fd, 1 << 20)
+def _exchange(worker: _Worker, frame: bytes) -> Any:  # pragma: no cover - Windows
+    """Send and read one reply in a thread (where the loop cannot watch pipes)."""
+    _send(worker, frame)
+    payload = read_frame(worker.stdout)
+    if payload is None:
+        raise EOFError("the scan worker closed its pipe")
+    return pickle.loads(payload)
