@@ -48,6 +48,9 @@ _ROLE_SOURCES = {
     "context": "document",
 }  # fmt: skip
 _CATEGORY_SET = frozenset(CATEGORIES)
+# A finding at least this strong is explicit evidence of an attack: a document hint never
+# lowers the risk of a text that shows one.
+_EXPLICIT = 0.6
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,15 @@ class LearnedModel:
 
         hint = {"tool": True, "document": True, "user": False}.get(view.source or "")
         a = assess(view.text, view.original, evidence, hint)
+        if a.document and any(f.weight >= _EXPLICIT for f in evidence):
+            # The stacker weighs "this is a document" against the risk (benign documents
+            # are full of imperatives), which lowered explicit attacks planted in one (a
+            # "new instruction to the language model" went from 64 to 32 with
+            # source="document"): with rule evidence, retrieved content scores at least
+            # what the same text with the same evidence scores as a message.
+            b = assess(view.text, view.original, evidence, False)
+            if b.risk > a.risk:
+                a = b
         span = view.to_original(*a.where) if view.text else (0, 0)
         return _Verdict(a.risk, a.p_model, span, a.chunked)
 
