@@ -64,20 +64,22 @@ import uuid
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 import httpcore
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
-from . import _errors
+from . import _bodytimeout, _errors
 from ._extract import extract_model
 from ._limits import STATE_KEY as LIMITS_KEY
 from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
+from ._maskforms import all_forms, mask_text
 from ._paths import check_proxy_path, log_safe
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
@@ -223,14 +225,25 @@ class Gateway:
         too_big = declared.isdigit() and int(declared) > limit
         chunks: List[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if too_big or size > limit:
-                too_big = True
-                if size > DRAIN_LIMIT:
-                    break
-                continue  # keep reading (and discarding) so the client gets our answer
-            chunks.append(chunk)
+        try:
+            with anyio.fail_after(self.settings.body_timeout):  # a dripped body: 408
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if too_big or size > limit:
+                        too_big = True
+                        if size > DRAIN_LIMIT:
+                            break
+                        continue  # keep reading (and discarding) so the client gets our answer
+                    chunks.append(chunk)
+        except TimeoutError:
+            timeout = self.settings.body_timeout
+            raise _Problem(
+                408, _bodytimeout.too_slow(timeout, request_id), _bodytimeout.CLOSE
+            ) from None
+        except ClientDisconnect:
+            raise _Problem(
+                _bodytimeout.CLIENT_CLOSED, _bodytimeout.client_closed(request_id)
+            ) from None
         if too_big:
             raise _Problem(413, _errors.too_large(limit, request_id))
         return b"".join(chunks)
@@ -556,8 +569,9 @@ def _json(
 class _AccessLog:
     """Pure ASGI wrapper: one log line per request, with no prompt text and no keys."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, secrets: Tuple[str, ...] = ()) -> None:
         self.app = app
+        self.forms = all_forms(s for s in secrets if len(s) >= 8)  # keys masked in paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -566,6 +580,13 @@ class _AccessLog:
         start = time.perf_counter()
         status = 500
         finished = False
+        gone = False  # the client disconnected: its doing (499), not a gateway failure
+
+        async def watch_receive() -> Message:
+            nonlocal gone
+            message = await receive()
+            gone = gone or message["type"] == "http.disconnect"
+            return message
 
         async def send_status(message: Message) -> None:
             nonlocal status, finished
@@ -576,15 +597,15 @@ class _AccessLog:
                 finished = True  # the last chunk went out: the response is complete
 
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, watch_receive, send_status)
         finally:
             if logger.isEnabledFor(logging.INFO):
                 state = scope.get("lockllm", {})
                 logger.info(
                     "%s %s %d %s %.1fms verdict=%s%s",
                     log_safe(scope["method"]),
-                    log_safe(scope["path"]),
-                    status if finished else 500,
+                    log_safe(mask_text(scope["path"], self.forms)),
+                    status if finished else (_bodytimeout.CLIENT_CLOSED if gone else 500),
                     state.get("request_id", "-"),
                     (time.perf_counter() - start) * 1000,
                     state.get("verdict", "-"),
@@ -642,5 +663,6 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     )
     app.state.gateway = gateway
     add_production(app, gateway.production)  # GATEWAY-PROD's layer, inside the access log
-    app.add_middleware(_AccessLog)
+    upstream_keys = tuple(u.key for u in settings.upstreams.values() if u.key)
+    app.add_middleware(_AccessLog, secrets=(*settings.api_keys, *upstream_keys))
     return app

@@ -15,6 +15,8 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from starlette.types import Message, Receive, Scope, Send
 
+from ._maskforms import all_forms, mask_spans, mask_upto
+
 __all__ = ["MaskedResponse", "mask_bytes"]
 
 MIN_SECRET = 8
@@ -24,11 +26,9 @@ MAX_ERROR_BODY = 1024 * 1024
 
 
 def mask_bytes(data: bytes, secrets: Iterable[bytes]) -> bytes:
-    """``data`` with every secret replaced by ``*`` of the same length."""
-    for secret in secrets:
-        if secret and secret in data:
-            data = data.replace(secret, b"*" * len(secret))
-    return data
+    """``data`` with every secret replaced by ``*`` of the same length (overlapping
+    occurrences of several forms of one key included)."""
+    return mask_spans(data, secrets)
 
 
 def _held(data: bytes, secrets: List[bytes]) -> int:
@@ -54,14 +54,13 @@ class _Masker:
         self.tail = b""
 
     def feed(self, chunk: bytes) -> bytes:
-        data = mask_bytes(self.tail + chunk, self.secrets)
-        held = _held(data, self.secrets)
-        cut = len(data) - held
-        out, self.tail = data[:cut], data[cut:]
+        raw = self.tail + chunk  # the tail is kept unmasked: a form may go on in ``chunk``
+        masked, cut = mask_upto(raw, self.secrets, len(raw) - _held(raw, self.secrets))
+        out, self.tail = masked[:cut], raw[cut:]
         return out
 
     def flush(self) -> bytes:
-        out, self.tail = self.tail, b""
+        out, self.tail = mask_bytes(self.tail, self.secrets), b""
         return out
 
 
@@ -85,11 +84,8 @@ class MaskedResponse:
 
     def __init__(self, inner: Any, secrets: Iterable[str]) -> None:
         self.inner = inner
-        self.secrets = sorted(
-            {s.encode("utf-8", "surrogateescape") for s in secrets if len(s) >= MIN_SECRET},
-            key=len,
-            reverse=True,
-        )
+        # Each key's escaped, encoded, re-cased and partial forms too (``_maskforms``).
+        self.secrets = all_forms(s for s in secrets if len(s) >= MIN_SECRET)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.secrets:

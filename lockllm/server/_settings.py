@@ -55,6 +55,7 @@ DEFAULT_UPSTREAM_CONNECTIONS = 512
 DEFAULT_WORKERS = 1
 DEFAULT_SCAN_TIMEOUT = 10.0
 DEFAULT_HEADER_TIMEOUT = 5.0
+DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 1000
 MAX_WORKERS = 64
 LOG_FORMATS = ("text", "json")
@@ -83,6 +84,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_SCAN_TIMEOUT", "scan budget per request, s; 503 past it (scan_timeout; 10)"),
     ("LOCKLLM_SERVER_SCAN_WORKERS", "scan processes (config: scan_workers; default one per CPU)"),
     ("LOCKLLM_SERVER_HEADER_TIMEOUT", "close if no request head in time, s (header_timeout; 5)"),
+    ("LOCKLLM_SERVER_BODY_TIMEOUT", "408 if the body is not in within, s (body_timeout; 30)"),
     ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
     ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
     ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
@@ -191,6 +193,7 @@ class Settings:
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT
     scan_workers: Optional[int] = None  # None: one per CPU
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     enforce_block: bool = False
     forward_unscannable: bool = False
@@ -341,6 +344,7 @@ _NUMBERS = {
     "scan_timeout": float,
     "scan_workers": int,
     "header_timeout": float,
+    "body_timeout": float,
     "max_connections": int,
     "redis_timeout": float,
     "cache_ttl": float,
