@@ -338,6 +338,11 @@ def test_run_serve_with_workers_hands_settings_and_a_metrics_dir_to_the_workers(
     worker = seen["worker"].state.gateway
     assert (worker.settings.port, worker.settings.workers) == (9124, 1)
     assert worker.settings.api_keys == (GATEWAY_KEY,)
+    # The two workers share the CPUs out between their scan pools.
+    from lockllm.server._scanpool import default_workers
+
+    assert handed["scan_workers"] == max(1, default_workers() // 2)
+    assert worker.settings.scan_workers == handed["scan_workers"]
     announced = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert "with 2 workers" in announced["message"]
     assert seen["log_config"]["formatters"]["lockllm"]["()"].endswith("JsonFormatter")

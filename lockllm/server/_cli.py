@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import json
 import logging
@@ -31,6 +32,7 @@ from typing import Any, Dict, Iterator, Optional, TextIO
 from ..errors import ConfigurationError
 from ._logs import JsonFormatter, configure_logging, uvicorn_log_config
 from ._metrics import MULTIPROC_ENV
+from ._scanpool import default_workers
 from ._settings import API_KEYS_ENV, DEFAULT_HOST, DEFAULT_PORT, ENVIRONMENT, Settings
 
 __all__ = [
@@ -210,6 +212,9 @@ def _hand_down(args: argparse.Namespace, settings: Settings, level: str) -> None
         "no_auth": settings.no_auth,
         "log_level": level,
         "log_format": settings.log_format,
+        # The CPUs are shared out between the workers' scan pools (one pool each), so
+        # ``--workers N`` does not start N scan processes per CPU.
+        "scan_workers": settings.scan_workers or max(1, default_workers() // settings.workers),
     }
     os.environ[WORKER_ENV] = json.dumps(state)
     if settings.api_keys and not os.environ.get(API_KEYS_ENV, "").strip():
@@ -250,6 +255,8 @@ def worker_app() -> Any:
         workers=1,
         log_format=state.get("log_format"),
     )
+    if state.get("scan_workers"):
+        settings = dataclasses.replace(settings, scan_workers=int(state["scan_workers"]))
     configure_logging(state.get("log_level", "info"), settings.log_format)
     return create_app(settings)
 
