@@ -417,3 +417,107 @@ def test_streamed_key_forms_are_masked_across_chunks() -> None:
         assert PROVIDER_KEY[:WINDOW].encode() not in out
         assert b"SECRETKEY99" not in out
         assert out.startswith(b"data: bad key ***")
+
+
+# -- G3 / G4 / G8: multipart parser differentials -------------------------------------------
+
+FORM_PATH = "/audio/transcriptions"
+
+
+def _form(parts: List[bytes], ctype: str = "multipart/form-data; boundary=X") -> Dict[str, Any]:
+    body = b"".join(b"--X\r\n" + p + b"\r\n" for p in parts) + b"--X--\r\n"
+    return {"content": body, "headers": {"Content-Type": ctype}, "path": FORM_PATH}
+
+
+def _field(value: bytes, extra: bytes = b"") -> bytes:
+    return b'Content-Disposition: form-data; name="prompt"\r\n' + extra + b"\r\n" + value
+
+
+def test_a_repeated_boundary_parameter_is_refused(gateway: Gateway, stub: UpstreamStub) -> None:
+    inner = (
+        b'--BBB\r\nContent-Disposition: form-data; name="prompt"\r\n\r\n'
+        + ATTACK.encode()
+        + b"\r\n--BBB--\r\n"
+    )
+    png = b'Content-Disposition: form-data; name="f"; filename="x.png"\r\nContent-Type: image/png'
+    body = (
+        b"--AAA\r\n" + png + b"\r\n\r\n\x89PNG\r\n\x1a\n\xff\x00\r\n" + inner + b"\r\n--AAA--\r\n"
+    )
+    for ctype in ("boundary=AAA; boundary=BBB", "boundary=AAA; BOUNDARY=BBB"):
+        response, reached = _send(
+            gateway,
+            stub,
+            content=body,
+            headers={"Content-Type": "multipart/form-data; " + ctype},
+            path=FORM_PATH,
+        )
+        assert (response.status_code, reached) == (400, False)
+        assert response.json()["error"]["code"] == "invalid_multipart"
+    _forwarded(gateway, stub, **_form([_field(BENIGN.encode())]))
+
+
+def test_a_part_with_two_dispositions_or_types_is_refused(
+    gateway: Gateway, stub: UpstreamStub
+) -> None:
+    png_head = (
+        b'Content-Disposition: form-data; name="f"; filename="x.png"\r\nContent-Type: image/png'
+    )
+    twice = _field(b"\x89PNG\r\n\x1a\n\xff\x00 " + ATTACK.encode(), png_head + b"\r\n")
+    types = (
+        b'Content-Disposition: form-data; name="f"; filename="x"\r\n'
+        b"Content-Type: text/plain\r\nContent-Type: image/png\r\n\r\n" + ATTACK.encode()
+    )
+    params = b'Content-Disposition: form-data; name="prompt"; name="f"\r\n\r\n' + BENIGN.encode()
+    for part in (twice, types, params):
+        response, reached = _send(gateway, stub, **_form([part]))
+        assert (response.status_code, reached) == (400, False), response.text
+        assert response.json()["error"]["code"] == "invalid_multipart"
+
+
+def _qp(text: str) -> bytes:
+    return "".join(f"={b:02X}" for b in text.encode()).encode()
+
+
+TRANSFER: List[Tuple[str, Callable[[str], bytes]]] = [
+    ("quoted-printable", _qp),
+    ("base64", lambda t: _spread(t, "\r\n").encode()),
+    ("BINARY", lambda t: t.encode()),
+]
+
+
+@pytest.mark.parametrize(("encoding", "encode"), TRANSFER, ids=[t[0] for t in TRANSFER])
+def test_transfer_encoded_parts_are_decoded_before_scanning(
+    gateway: Gateway, stub: UpstreamStub, encoding: str, encode: Callable[[str], bytes]
+) -> None:
+    head = f"Content-Transfer-Encoding: {encoding}\r\n".encode()
+    _forwarded(gateway, stub, **_form([_field(encode(BENIGN), head)]))
+    _blocked(gateway, stub, **_form([_field(encode(ATTACK), head)]))
+    file_head = (
+        b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n' + head + b"\r\n"
+    )
+    _blocked(gateway, stub, **_form([file_head + encode(ATTACK)]))
+
+
+def test_an_unknown_transfer_encoding_is_refused(gateway: Gateway, stub: UpstreamStub) -> None:
+    part = _field(b"x-uuencoded stuff", b"Content-Transfer-Encoding: x-uuencode\r\n")
+    response, reached = _send(gateway, stub, **_form([part]))
+    assert (response.status_code, reached) == (400, False)
+
+
+def test_rfc5987_filenames_are_decoded_for_scanning(gateway: Gateway, stub: UpstreamStub) -> None:
+    def upload(name: str) -> Dict[str, Any]:
+        quoted = urllib.parse.quote(name)
+        head = f"Content-Disposition: form-data; name=\"file\"; filename*=utf-8''{quoted}.txt"
+        return _form([head.encode() + b"\r\n\r\nhello"])
+
+    _forwarded(gateway, stub, **upload(BENIGN))
+    _blocked(gateway, stub, **upload(ATTACK))
+
+
+def test_a_txt_upload_without_a_type_is_not_media(gateway: Gateway, stub: UpstreamStub) -> None:
+    def upload(text: str) -> Dict[str, Any]:
+        head = b'Content-Disposition: form-data; name="file"; filename="notes.txt"\r\n\r\n'
+        return _form([head + b"\xff\xfb" + text.encode()])
+
+    _forwarded(gateway, stub, **upload(BENIGN))
+    _blocked(gateway, stub, **upload(ATTACK))

@@ -20,20 +20,20 @@ cannot be scanned is refused (415 ``unscannable_content``) unless ``forward_unsc
 
 from __future__ import annotations
 
-import re
+import mimetypes
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _jsonstrict
 from ._documents import classify
 from ._embedded import expand
 from ._extract import Extraction, InvalidBody, Message, extract, extract_model
+from ._multipart_strict import REPEATED_HEADERS, ext_value, strict_params, transfer_decode
 
 __all__ = ["Refusal", "inspect", "read_body", "scan_request"]
 
 SENSITIVITIES = ("low", "medium", "high")
 
 _UNSCANNED_TYPES = ("application/octet-stream", "audio/", "image/", "video/")
-_PARAM = re.compile(r';\s*([\w*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
 class Refusal(Exception):
@@ -148,6 +148,8 @@ def _file(content: bytes, declared: str, name: str = "") -> Extraction:
             for doc in docs:
                 out = _merge(out, extract(doc))
             return out
+    if not declared and name:  # a file named .txt / .pdf is no image, whatever it starts with
+        declared = mimetypes.guess_type(name, strict=False)[0] or ""
     found = classify(content, declared)
     if found.kind == "media":
         return Extraction([], [], 1)
@@ -188,7 +190,10 @@ def _form(body: bytes, ctype: str) -> Extraction:
     rather than forwarded unscanned.
     """
     bad = Refusal(400, "invalid_multipart", "The multipart/form-data body could not be parsed")
-    boundary = _params(ctype).get("boundary", "")
+    params = strict_params(ctype)
+    if params is None:  # parsers keep the first or the last: refused, like duplicate keys
+        raise Refusal(400, "invalid_multipart", "The Content-Type repeats a parameter")
+    boundary = params.get("boundary", "")
     if not boundary:
         raise bad
     sections = body.split(b"--" + boundary.encode("latin-1"))
@@ -202,17 +207,35 @@ def _form(body: bytes, ctype: str) -> Extraction:
         head, sep, content = section[2:-2].partition(b"\r\n\r\n")
         disposition = ""
         declared = ""
+        encoding = ""
+        seen: List[bytes] = []
         for line in head.split(b"\r\n"):
             name, colon, value = line.partition(b":")
             if not colon or not sep:
                 raise bad
             lname = name.strip().lower()
+            if lname in REPEATED_HEADERS:
+                if lname in seen:  # parsers keep the first or the last: refused
+                    raise Refusal(400, "invalid_multipart", "A multipart part repeats a header")
+                seen.append(lname)
             if lname == b"content-disposition":
                 disposition = value.decode("latin-1")
             elif lname == b"content-type":
                 declared = value.decode("latin-1").strip()
-        fields = _params(disposition)
+            elif lname == b"content-transfer-encoding":
+                encoding = value.decode("latin-1")
+        decoded = transfer_decode(content, encoding)
+        if decoded is None:
+            message = "A multipart part has a Content-Transfer-Encoding the gateway cannot read"
+            raise Refusal(400, "invalid_multipart", message)
+        content = decoded
+        fields = strict_params(disposition)
+        if fields is None:
+            raise Refusal(400, "invalid_multipart", "A Content-Disposition repeats a parameter")
         names.extend(v for k, v in fields.items() if k != "filename" and v)
+        if "filename*" in fields:  # RFC 5987: scanned as the provider reads it
+            fields["filename*"] = ext_value(fields["filename*"])
+            names.append(fields["filename*"])
         filename = fields.get("filename", fields.get("filename*"))
         if filename is not None:
             if filename.strip():
@@ -225,15 +248,4 @@ def _form(body: bytes, ctype: str) -> Extraction:
     if names:
         label: Message = {"role": "user", "content": "\n".join(names), "kind": "fields"}
         out.messages.append(label)
-    return out
-
-
-def _params(value: str) -> Dict[str, str]:
-    """``key=value`` parameters of a header value (quotes removed), keys lower-case."""
-    out: Dict[str, str] = {}
-    for key, raw in _PARAM.findall(value):
-        raw = raw.strip()
-        if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        out.setdefault(key.lower(), raw)
     return out
