@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 __all__ = ["MAX_EXPANSION", "Normalized", "letters_index", "letters_only", "normalize"]
 
@@ -133,43 +133,69 @@ class Normalized:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
+# How one non-ASCII character folds, by kind; computed once per distinct character.
+_PLAIN, _COMPAT, _TAG, _INVISIBLE, _MARK = range(5)
+_FOLDS: Dict[str, Tuple[int, str, Optional[bool]]] = {}
+_MAX_FOLDS = 65536  # distinct characters remembered (the rest are folded each time)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_char(ch: str) -> Tuple[int, str, Optional[bool]]:
+    """``(kind, pieces, ends_latin)`` of one non-ASCII character: ``pieces`` is what it
+    becomes in the view, ``ends_latin`` whether its last piece is a Latin letter
+    (``None``: no piece)."""
+    cp = ord(ch)
+    if 0xE0020 <= cp <= 0xE007E:  # tag characters carry hidden ASCII
+        return _TAG, chr(cp - 0xE0000).lower(), False
+    if _is_invisible(ch):
+        return _INVISIBLE, "", None
+    folded = unicodedata.normalize("NFKC", ch)
+    kind = _MARK if _GENERIC_MARKS.match(ch) else _PLAIN
+    if len(folded) > MAX_EXPANSION:
+        folded = ch
+    elif folded != ch and kind == _PLAIN:
+        kind = _COMPAT
+    pieces = "".join(p for p in folded.lower() if not _is_invisible(p))
+    return kind, pieces, (_is_latin_letter(pieces[-1]) if pieces else None)
+
+
 def _slow_fold(text: str) -> Tuple[str, List[int], int, int, int]:
     out: List[str] = []
     offsets: List[int] = []
     invisible = smuggled = compat = 0
     on_latin = False  # the last character kept is a Latin letter (marks on it drop)
-    for i, ch in enumerate(text):
-        cp = ord(ch)
-        if cp < 128:
-            low = ch.lower()
-            out.append(low)
-            offsets.append(i)
-            on_latin = "a" <= low <= "z"
-            continue
-        if 0xE0020 <= cp <= 0xE007E:  # tag characters carry hidden ASCII
-            out.append(chr(cp - 0xE0000).lower())
-            offsets.append(i)
-            smuggled += 1
-            on_latin = False
-            continue
-        if _is_invisible(ch):
-            invisible += 1
-            continue
-        if on_latin and _GENERIC_MARKS.match(ch):
-            invisible += 1
-            continue
-        folded = unicodedata.normalize("NFKC", ch)
-        if len(folded) > MAX_EXPANSION:
-            folded = ch
-        elif folded != ch:
-            compat += 1
-        folded = folded.lower()
-        for piece in folded:
-            if _is_invisible(piece):
+    pos = 0
+    folds = _FOLDS
+    for run in _NON_ASCII.finditer(text):
+        start, end = run.span()
+        if start > pos:  # ASCII: copied (lower-cased) in one piece
+            chunk = text[pos:start].lower()
+            out.append(chunk)
+            offsets.extend(range(pos, start))
+            on_latin = "a" <= chunk[-1] <= "z"
+        for i in range(start, end):
+            ch = text[i]
+            fold = folds.get(ch)
+            if fold is None:
+                fold = _fold_char(ch)
+                if len(folds) < _MAX_FOLDS:
+                    folds[ch] = fold
+            kind, pieces, ends_latin = fold
+            if kind == _INVISIBLE or (kind == _MARK and on_latin):
+                invisible += 1
                 continue
-            out.append(piece)
-            offsets.append(i)
-            on_latin = _is_latin_letter(piece)
+            if kind == _TAG:
+                smuggled += 1
+            elif kind == _COMPAT:
+                compat += 1
+            if pieces:
+                out.append(pieces)
+                offsets.extend([i] * len(pieces))
+                on_latin = bool(ends_latin)
+        pos = end
+    if pos < len(text):
+        out.append(text[pos:].lower())
+        offsets.extend(range(pos, len(text)))
     return "".join(out), offsets, invisible, smuggled, compat
 
 
