@@ -108,6 +108,7 @@ BLANKS = {
     "combining grapheme joiner": "\u034f",
     "tag cancel": "\U000e007f",
     "language tag": "\U000e0001",
+    "unassigned tag": "\U000e0000",
     "variation selector 16": "\ufe0f",
     "variation selector 17": "\U000e0100",
     "mongolian variation selector": "\u180b",

@@ -101,7 +101,9 @@ def _is_invisible(ch: str) -> bool:
         return True
     if ch in _BLANKS:
         return True
-    return unicodedata.category(ch) == "Cf" and not 0xE0020 <= cp <= 0xE007E
+    if 0xE0000 <= cp <= 0xE007F:  # the tag block: the ASCII tags are decoded, not removed
+        return not 0xE0020 <= cp <= 0xE007E
+    return unicodedata.category(ch) == "Cf"
 
 
 def _is_latin_letter(ch: str) -> bool:
