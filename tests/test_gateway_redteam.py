@@ -521,3 +521,59 @@ def test_a_txt_upload_without_a_type_is_not_media(gateway: Gateway, stub: Upstre
 
     _forwarded(gateway, stub, **upload(BENIGN))
     _blocked(gateway, stub, **upload(ATTACK))
+
+
+# -- G9: path forms a lenient upstream folds into '..'; query values are scanned -------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/%EF%BC%8E%EF%BC%8E/models",  # fullwidth '..'
+        "/..%3f/models",
+        "/..%3F/models",
+        "/%u002e%u002e/models",
+        "/%U002E%U002E/models",
+        "/a%EF%BC%8Fb/models",  # fullwidth '/'
+        "/%EF%B9%92%EF%B9%92/models",  # small full stops
+    ],
+)
+def test_path_forms_that_fold_to_dot_dot_are_refused(
+    gateway: Gateway, stub: UpstreamStub, path: str
+) -> None:
+    stub.requests.clear()
+    response = httpx.get(
+        gateway.proxy_url("openai") + path,
+        headers={"Authorization": f"Bearer {gateway.api_key}"},
+        timeout=30,
+    )
+    assert response.status_code == 404, response.text
+    assert stub.requests == []
+
+
+def test_unicode_and_plain_paths_still_go_through(gateway: Gateway, stub: UpstreamStub) -> None:
+    for path in ("/models", "/files/caf%C3%A9-notes", "/models/gpt-4o%3Amini"):
+        stub.requests.clear()
+        response = httpx.get(
+            gateway.proxy_url("openai") + path,
+            headers={"Authorization": f"Bearer {gateway.api_key}"},
+            timeout=30,
+        )
+        assert stub.requests, (path, response.text)
+
+
+def test_query_values_are_scanned(gateway: Gateway, stub: UpstreamStub) -> None:
+    for method in ("GET", "POST"):
+        for text, reached in ((BENIGN, True), (ATTACK, False)):
+            stub.requests.clear()
+            response = httpx.request(
+                method,
+                gateway.proxy_url("openai") + "/completions",
+                params={"prompt": text, "alt": "sse"},
+                json=_user("hi") if method == "POST" else None,
+                headers={"Authorization": f"Bearer {gateway.api_key}"},
+                timeout=30,
+            )
+            assert bool(stub.requests) is reached, (method, response.text)
+            if not reached:
+                assert response.json()["error"]["code"] == "prompt_injection_detected"

@@ -312,11 +312,13 @@ class Gateway:
                 action = "block"  # the operator's choice: no client header can downgrade it
             body = await self.read_body(request, request_id)
             result, model = None, None
-            if body.strip():
+            query = request.scope.get("query_string", b"")
+            if body.strip() or query.strip(b"&= "):  # query values may reach the model
                 call = {
                     "body": body,
                     "ctype": _check_body_headers(request, request_id),
                     "forward_unscannable": self.settings.forward_unscannable,
+                    "query": query,
                 }
                 outcome = await self.run_scan("inspect", call, sensitivity, request_id)
                 if outcome[0] == "problem":

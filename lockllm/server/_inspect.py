@@ -28,6 +28,7 @@ from ._documents import classify
 from ._embedded import expand
 from ._extract import Extraction, InvalidBody, Message, extract, extract_model
 from ._multipart_strict import REPEATED_HEADERS, ext_value, strict_params, transfer_decode
+from ._query import query_messages
 
 __all__ = ["Refusal", "inspect", "read_body", "scan_request"]
 
@@ -95,6 +96,7 @@ def inspect(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[An
         # Fail closed: a shape the reader does not expect is refused, never forwarded.
         return ("problem", 400, "invalid_request", "The body could not be read")
     found = expand(found)  # data: URLs written inside texts
+    found.messages.extend(query_messages(request.get("query", b"")))
     if found.unscannable and not request.get("forward_unscannable"):
         return (
             "problem",

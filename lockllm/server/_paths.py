@@ -6,12 +6,16 @@ anywhere; and any segment that is ``.`` or ``..`` once decoded — percent-encod
 case (``%2e``, ``%2E%2e``), double-encoded (``%252e``), or around a backslash or an
 encoded ``/`` (which some servers treat as separators). Decoding is repeated until the
 text no longer changes (bounded), so every encoding layer is seen. Bytes that are never
-valid in UTF-8 (``%c0%ae``: an over-long ``.``) and control characters are refused too.
+valid in UTF-8 (``%c0%ae``: an over-long ``.``) and control characters are refused too,
+and so are ``%u`` escapes, a ``?`` inside a segment (``..%3f``) and non-ASCII that NFKC
+folds into ``.`` / ``/`` / ``\\`` (fullwidth ``．．``), for upstreams that decode or fold
+them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Optional, Tuple
 from urllib.parse import unquote_to_bytes
 
@@ -20,6 +24,7 @@ __all__ = ["check_proxy_path", "log_safe"]
 PROXY_PREFIX = b"/v1/proxy/"
 _MAX_DECODES = 8
 _BAD_BYTES = re.compile(rb"[\x00-\x1f\x7f\xc0\xc1\xf5-\xff;#]")
+_U_ESCAPE = re.compile(rb"%u[0-9a-f]{4}", re.IGNORECASE)
 _UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _REFUSED = (
     "Proxy paths may not hold '.' or '..' segments (in any encoding), ';', '#', '\\' "
@@ -50,7 +55,24 @@ def check_proxy_path(raw: bytes, provider: str) -> Tuple[Optional[str], str]:
             return _REFUSED, ""
         if decoded and decoded.strip(b". \t") == b"":
             return _REFUSED, ""
+        if _folds_unsafely(decoded):
+            return _REFUSED, ""
     return None, rest.lstrip(b"/").decode("latin-1")
+
+
+def _folds_unsafely(decoded: bytes) -> bool:
+    """A decoded segment that a lenient upstream could still read as ``..`` or a
+    separator: ``%u002e`` (IIS-style escapes), a ``?`` (from ``%3f``: ``..%3f`` ends the
+    path there), or non-ASCII that folds to ``.``, ``/``, ``\\`` or ``?`` under NFKC
+    (fullwidth ``．．``, best-fit mappings)."""
+    if _U_ESCAPE.search(decoded) or b"?" in decoded:
+        return True
+    if decoded.isascii():
+        return False
+    folded = unicodedata.normalize("NFKC", decoded.decode("utf-8", "replace"))
+    if any(c in folded for c in "/\\?#;%"):
+        return True
+    return folded.strip(". \t") == ""
 
 
 def _escape(match: re.Match[str]) -> str:
