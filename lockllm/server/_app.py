@@ -140,7 +140,8 @@ class Gateway:
     def pool(self) -> ScanPool:
         if self.scans is None:  # started by the lifespan, or on first use without one
             workers = self.settings.scan_workers or default_workers()
-            self.scans = ScanPool(workers, self.scan_factory)
+            engine = self.settings.engine_options()
+            self.scans = ScanPool(workers, self.scan_factory, json.dumps(engine) if engine else "")
         return self.scans
 
     async def run_scan(self, method: str, argument: Any, sensitivity: str, request_id: str) -> Any:
@@ -150,6 +151,7 @@ class Gateway:
                 (method, argument),
                 sensitivity,
                 lambda: self.pool().run(method, argument, sensitivity, self.settings.scan_timeout),
+                self.settings.engine_options(),  # part of the cache key
             )
         except ScanTimeout as exc:
             budget = f"{self.settings.scan_timeout:g} s"

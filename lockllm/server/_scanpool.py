@@ -31,6 +31,7 @@ import sys
 import weakref
 from typing import Any, List, Optional
 
+from ._engine import ENGINE_ENV
 from ._scanworker import read_frame
 
 __all__ = ["ScanFailed", "ScanPool", "ScanTimeout", "default_workers", "local_scanner"]
@@ -56,10 +57,10 @@ class ScanFailed(Exception):
 
 
 def local_scanner() -> Any:
-    """The default engine of a worker: ``LocalScanner()``."""
-    from ..engine import LocalScanner
+    """The default engine of a worker: ``LocalScanner`` with the settings' engine options."""
+    from ._engine import worker_scanner
 
-    return LocalScanner()
+    return worker_scanner()
 
 
 def default_workers() -> int:
@@ -73,9 +74,10 @@ def default_workers() -> int:
 class _Worker:
     """One worker process; blocks until it has said ``ready``."""
 
-    def __init__(self, factory: str) -> None:
+    def __init__(self, factory: str, engine: str = "") -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the same modules
+        env[ENGINE_ENV] = engine  # the engine options (JSON), "" for the defaults
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lockllm.server._scanworker", factory],
             stdin=subprocess.PIPE,
@@ -158,9 +160,10 @@ class ScanPool:
     scanner; tests use it to plant a deliberately slow engine.
     """
 
-    def __init__(self, workers: int, factory: str = DEFAULT_FACTORY) -> None:
+    def __init__(self, workers: int, factory: str = DEFAULT_FACTORY, engine: str = "") -> None:
         self.size = max(1, workers)
         self.factory = factory
+        self.engine = engine
         self.restarts = 0
         self._workers: List[_Worker] = []
         self._idle: Optional[asyncio.Queue[_Worker]] = None
@@ -171,7 +174,7 @@ class ScanPool:
     def start(self) -> None:
         """Start the worker processes (blocking)."""
         while len(self._workers) < self.size:
-            self._workers.append(_Worker(self.factory))
+            self._workers.append(_Worker(self.factory, self.engine))
 
     async def _ready(self) -> asyncio.Queue[_Worker]:
         if self._idle is None:
@@ -277,7 +280,7 @@ class ScanPool:
 
     def _swap(self, worker: _Worker) -> _Worker:
         worker.kill()
-        return _Worker(self.factory)
+        return _Worker(self.factory, self.engine)
 
     def terminate(self) -> None:
         """Stop every worker now (blocking; :meth:`aclose` from a running loop)."""

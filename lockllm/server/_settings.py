@@ -29,6 +29,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .._providers import PROVIDERS
 from ..errors import ConfigurationError
+from . import _engine
 from ._egress import NO_PROXIES, ProxyConfig, ca_bundle_from, proxy_config_from
 from ._ratelimit import Rate, parse_rate
 from ._webhooks import WebhookSpec, parse_webhooks
@@ -99,6 +100,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ),
     ("SSL_CERT_FILE", "CA bundle when LOCKLLM_UPSTREAM_CA_BUNDLE is unset (else the system store)"),
     ("LOCKLLM_UPSTREAM_MAX_CONNECTIONS", "concurrent provider connections (512)"),
+    *_engine.ENVIRONMENT,
     ("LOCKLLM_UPSTREAM_<PROVIDER>_URL", "provider base URL (config: upstreams.<p>.url)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_KEY", "provider API key (config: upstreams.<p>.key)"),
 )
@@ -197,6 +199,10 @@ class Settings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     enforce_block: bool = False
     forward_unscannable: bool = False
+    # The local engine (issue 9): LocalScanner(threshold=, allow=, model=OnnxClassifier(dir)).
+    threshold: Optional[float] = None
+    allow: Tuple[str, ...] = ()
+    model: Optional[str] = None
 
     def __repr__(self) -> str:
         return (
@@ -282,11 +288,16 @@ class Settings:
                 "webhooks are signed: set LOCKLLM_SERVER_WEBHOOK_SECRET (webhook_secret), "
                 "at least 16 characters"
             )
+        _engine.check(self.threshold, self.allow, self.model)
         if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigurationError(
                 "redis_url must start with redis://, rediss:// or unix:// "
                 "(LOCKLLM_SERVER_REDIS_URL)"
             )
+
+    def engine_options(self) -> Dict[str, Any]:
+        """The engine options that differ from the defaults (JSON-ready; for the workers)."""
+        return _engine.options(self.threshold, self.allow, self.model)
 
     def with_generated_key(self) -> Tuple[Settings, Optional[str]]:
         """These settings with a fresh API key when none is configured (and auth is on)."""
@@ -376,7 +387,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
     known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
     known |= {"upstream_trust_env", "upstream_ca_bundle"}
-    known |= set(_NUMBERS) | set(_FLAGS)
+    known |= set(_NUMBERS) | set(_FLAGS) | _engine.KEYS
     unknown = set(data) - known
     if unknown:
         raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -408,6 +419,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
         if not isinstance(bundle, str) or not os.path.isfile(bundle):
             raise ConfigurationError(f"{where}: upstream_ca_bundle must name a PEM file")
         values["upstream_ca_bundle"] = bundle
+    values.update(_engine.from_config(data, where))
     if "api_keys" in data:
         keys = data["api_keys"]
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -442,6 +454,7 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
     raw = env.get("LOCKLLM_SERVER_WEBHOOK_URLS", "").strip()
     if raw:  # replaces the config file's list
         values["webhooks"] = parse_webhooks(raw, None, "LOCKLLM_SERVER_WEBHOOK_URLS")
+    values.update(_engine.from_env(env))
     return values
 
 
