@@ -46,8 +46,10 @@ which defeats DNS rebinding, and a request with an ``Origin`` that is not a loop
 ``forbidden_origin``).
 
 Logs carry method, path (never the query; control characters escaped), status, request
-id, duration and verdict: never prompt text, never keys. A response that broke off
-before its end is logged as status 500 with ``aborted``.
+id, duration and verdict: never prompt text, never keys (configured keys in a path are
+masked). A response that broke off before its end is logged as status 500 with
+``aborted``, or 499 when the client disconnected; a body that does not arrive within
+``body_timeout`` is answered 408 (``_bodytimeout``).
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
+from .._vocabulary import ACTIONS as VOCABULARY_ACTIONS
+from .._vocabulary import SENSITIVITIES as VOCABULARY_SENSITIVITIES
 from . import _bodytimeout, _errors
 from ._extract import extract_model
 from ._limits import STATE_KEY as LIMITS_KEY
@@ -97,8 +101,8 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger("lockllm.server")
 
-SENSITIVITIES = ("low", "medium", "high")
-ACTIONS = ("block", "allow_with_warning")
+SENSITIVITIES = VOCABULARY_SENSITIVITIES  # the protocol's levels and actions (_vocabulary)
+ACTIONS = VOCABULARY_ACTIONS
 DRAIN_LIMIT = 64 * 1024 * 1024
 """How much of an oversized body is read and discarded so the client can see the 413."""
 

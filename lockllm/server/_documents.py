@@ -1,15 +1,19 @@
 """What a file or an encoded payload holds, as far as scanning goes.
 
-:func:`classify` looks at the bytes (never only at the declared type) and says one of:
+:func:`classify` looks at the bytes and the declared type and says one of:
 
 * ``text`` (checked before the media rules): valid UTF-8 (or UTF-16 with a byte-order
-  mark) without NUL bytes: returned for scanning, whatever the name or MIME type claims;
+  mark) without NUL bytes, or what a lenient reader makes of the bytes
+  (``_lenient``: UTF-16/32 with or without a BOM, junk bytes before text) when that is
+  mostly text: returned for scanning, whatever the name, MIME type or magic number claims;
 * ``pdf``: the text of its pages (``pypdf``, imported on first use; FlateDecode and the
-  other standard filters are decoded by it). A PDF without extractable text, encrypted,
-  or that ``pypdf`` cannot read is ``unscannable``;
-* ``media``: an image, audio or video file (by its magic number, or binary content under a
-  declared ``image/``, ``audio/`` or ``video/`` type): not text the engine can read, and
-  the only thing forwarded unscanned;
+  other standard filters are decoded by it), for a declared PDF, one starting with
+  ``%PDF-``, or one with junk before ``%PDF-`` in its first KiB. A declared PDF without
+  extractable text, encrypted, or that ``pypdf`` cannot read is ``unscannable``;
+* ``media``: binary content under a declared ``image/``, ``audio/`` or ``video/`` type,
+  or undeclared (or ``application/octet-stream``) content with a media magic number: not
+  text the engine can read, and the only thing forwarded unscanned. A declared text or
+  PDF type outranks a magic number;
 * ``unscannable``: anything else (archives, office files, unknown binary): refused by
   default (``forward_unscannable`` lets it through).
 """
