@@ -165,6 +165,7 @@ class PhraseRules:
         # never occurs in an ASCII text, a cue with a word inside it ("no longer", " mode")
         # only where that word starts a word (a set look-up), a cue with a mark ("<!--",
         # "](") only in a text holding that mark.
+        self._word_cues = frozenset(self._by_word)
         self._by_substring: List[Tuple[str, Tuple[str, str], bool, List[int]]] = [
             (cue, _gate(cue), cue.isascii(), idx) for cue, idx in by_substring.items()
         ]
@@ -176,9 +177,9 @@ class PhraseRules:
         text = view.text
         prefixes = view.word_prefixes
         chosen = set(self._always)
-        for word, idx in self._by_word.items():
-            if word in prefixes:
-                chosen.update(idx)
+        by_word = self._by_word
+        for word in self._word_cues.intersection(prefixes):
+            chosen.update(by_word[word])
         ascii_text = text.isascii()
         marks: Optional[AbstractSet[str]] = None
         for cue, (kind, key), ascii_cue, idx in self._by_substring:
