@@ -188,6 +188,7 @@ def test_the_gateways_error_bodies_use_the_error_table(server: Any) -> None:
         "PromptInjectionError": gateway.injection_detected(result, "r"),
         "ConfigurationError": gateway.no_upstream("no key", "openai", "r"),
         "UpstreamError": gateway.upstream_error("down", "openai", "r", 500),
+        "RateLimitError": gateway.rate_limited("slow down", "r"),
     }
     for class_name, body in bodies.items():
         kind = vocabulary.ERRORS_BY_CLASS[class_name]

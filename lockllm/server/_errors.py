@@ -12,7 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Mapping, Optional
 
+from .._vocabulary import ERRORS_BY_CLASS
 from ..types import ScanResponse
+
+# The types and codes of the errors the client classifies come from the protocol vocabulary.
+_AUTH = ERRORS_BY_CLASS["AuthenticationError"]
+_CONFIG = ERRORS_BY_CLASS["ConfigurationError"]
+_UPSTREAM = ERRORS_BY_CLASS["UpstreamError"]
+_INJECTION = ERRORS_BY_CLASS["PromptInjectionError"]
+_RATE_LIMIT = ERRORS_BY_CLASS["RateLimitError"]
 
 
 def error_body(message: str, type: str, code: str, request_id: str, **extra: Any) -> Dict[str, Any]:
@@ -36,10 +44,15 @@ def unauthorized(request_id: str) -> Dict[str, Any]:
     return error_body(
         "Invalid or missing LockLLM API key: send it as 'Authorization: Bearer <key>' "
         "or 'x-api-key: <key>'",
-        "authentication_error",
-        "unauthorized",
+        _AUTH.type,
+        _AUTH.codes[0],
         request_id,
     )
+
+
+def rate_limited(message: str, request_id: str) -> Dict[str, Any]:
+    """429: the client key went over its rate limit."""
+    return error_body(message, _RATE_LIMIT.type, _RATE_LIMIT.codes[0], request_id)
 
 
 def forbidden(message: str, code: str, request_id: str) -> Dict[str, Any]:
@@ -64,9 +77,7 @@ def not_found(message: str, request_id: str) -> Dict[str, Any]:
 
 
 def no_upstream(message: str, provider: str, request_id: str) -> Dict[str, Any]:
-    return error_body(
-        message, "configuration_error", "no_upstream_key", request_id, provider=provider
-    )
+    return error_body(message, _CONFIG.type, _CONFIG.codes[0], request_id, provider=provider)
 
 
 def upstream_error(
@@ -74,8 +85,8 @@ def upstream_error(
 ) -> Dict[str, Any]:
     return error_body(
         message,
-        "upstream_error",
-        "provider_error",
+        _UPSTREAM.type,
+        _UPSTREAM.codes[0],
         request_id,
         provider=provider,
         upstream_status=upstream_status,
@@ -103,8 +114,8 @@ def scan_result(result: ScanResponse) -> Dict[str, Any]:
 def injection_detected(result: ScanResponse, request_id: str) -> Dict[str, Any]:
     return error_body(
         "Malicious prompt detected by LockLLM: the request was blocked",
-        "lockllm_security_error",
-        "prompt_injection_detected",
+        _INJECTION.type,
+        _INJECTION.codes[0],
         request_id,
         scan_result=scan_result(result),
     )

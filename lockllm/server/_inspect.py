@@ -23,6 +23,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any, Dict, List, Optional, Tuple
 
+from .._vocabulary import SENSITIVITIES as VOCABULARY_SENSITIVITIES
 from . import _jsonstrict
 from ._documents import classify
 from ._embedded import expand
@@ -32,7 +33,7 @@ from ._query import query_messages
 
 __all__ = ["Refusal", "inspect", "read_body", "scan_request"]
 
-SENSITIVITIES = ("low", "medium", "high")
+SENSITIVITIES = VOCABULARY_SENSITIVITIES  # the protocol's levels (_vocabulary)
 
 _UNSCANNED_TYPES = ("application/octet-stream", "audio/", "image/", "video/")
 

@@ -318,11 +318,8 @@ class ProductionLayer:
         rate = self.production.settings.rate_limit
         seconds = retry_after_header(wait)
         body = _errors.dumps(
-            _errors.error_body(
-                f"Rate limit exceeded ({rate} per key); retry after {seconds.decode()} s",
-                "rate_limit_error",
-                "rate_limited",
-                rid,
+            _errors.rate_limited(
+                f"Rate limit exceeded ({rate} per key); retry after {seconds.decode()} s", rid
             )
         )
         headers = [
