@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .._providers import PROVIDERS
+from .._vocabulary import SENSITIVITIES
 from ..errors import ConfigurationError
 from . import _engine
 from ._egress import NO_PROXIES, ProxyConfig, ca_bundle_from, proxy_config_from
@@ -115,29 +116,10 @@ class UpstreamSpec(NamedTuple):
 
 
 DEFAULT_UPSTREAMS: Mapping[str, UpstreamSpec] = {
-    "openai": UpstreamSpec("https://api.openai.com/v1", "bearer"),
-    "anthropic": UpstreamSpec("https://api.anthropic.com", "anthropic"),
-    "gemini": UpstreamSpec("https://generativelanguage.googleapis.com/v1beta/openai", "bearer"),
-    # Native paths (v1/…, v2/…) go here; OpenAI-style paths go to {url}/compatibility/v1.
-    "cohere": UpstreamSpec("https://api.cohere.com", "bearer"),
-    "openrouter": UpstreamSpec("https://openrouter.ai/api/v1", "bearer"),
-    "perplexity": UpstreamSpec("https://api.perplexity.ai", "bearer"),
-    "mistral": UpstreamSpec("https://api.mistral.ai/v1", "bearer"),
-    "groq": UpstreamSpec("https://api.groq.com/openai/v1", "bearer"),
-    "deepseek": UpstreamSpec("https://api.deepseek.com/v1", "bearer"),
-    "together": UpstreamSpec("https://api.together.xyz/v1", "bearer"),
-    "xai": UpstreamSpec("https://api.x.ai/v1", "bearer"),
-    "fireworks": UpstreamSpec("https://api.fireworks.ai/inference/v1", "bearer"),
-    "anyscale": UpstreamSpec("https://api.endpoints.anyscale.com/v1", "bearer"),
-    "huggingface": UpstreamSpec("https://router.huggingface.co/v1", "bearer"),
-    # No single public base: e.g. https://<resource>.openai.azure.com/openai/v1,
-    # https://bedrock-runtime.<region>.amazonaws.com/openai/v1,
-    # https://<region>-aiplatform.googleapis.com/v1/projects/<p>/locations/<r>/endpoints/openapi
-    "azure": UpstreamSpec(None, "azure"),
-    "bedrock": UpstreamSpec(None, "bearer"),
-    "vertex-ai": UpstreamSpec(None, "bearer"),
+    p.name: UpstreamSpec(p.upstream, p.auth) for p in PROVIDERS
 }
-assert set(DEFAULT_UPSTREAMS) == {p.name for p in PROVIDERS}
+"""Each provider's public API base and auth style, from the provider table (_vocabulary);
+``None`` where each deployment has its own base (azure, bedrock, vertex-ai)."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +249,7 @@ class Settings:
             raise ConfigurationError("api_keys must not contain empty keys")
         if self.max_body_bytes < 1:
             raise ConfigurationError("max_body_bytes must be at least 1")
-        if self.sensitivity not in ("low", "medium", "high"):
+        if self.sensitivity not in SENSITIVITIES:
             raise ConfigurationError(
                 f"sensitivity must be low, medium or high; got {self.sensitivity!r}"
             )
