@@ -577,3 +577,19 @@ def test_query_values_are_scanned(gateway: Gateway, stub: UpstreamStub) -> None:
             assert bool(stub.requests) is reached, (method, response.text)
             if not reached:
                 assert response.json()["error"]["code"] == "prompt_injection_detected"
+
+
+def test_the_client_key_in_other_headers_is_not_forwarded(
+    gateway: Gateway, stub: UpstreamStub
+) -> None:
+    extra = {
+        "Cookie": f"session=abc; key={gateway.api_key}",
+        "X-Forwarded-Authorization": f"Bearer {gateway.api_key}",
+        "OpenAI-Organization": gateway.api_key[:20],
+        "X-Trace": "plain-value",
+    }
+    response, reached = _send(gateway, stub, _user(BENIGN), headers=extra)
+    assert reached, response.text
+    headers = stub.all_headers_text()
+    assert gateway.api_key[:WINDOW] not in headers
+    assert "x-trace: plain-value" in headers

@@ -83,7 +83,7 @@ from ._extract import extract_model
 from ._limits import STATE_KEY as LIMITS_KEY
 from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
-from ._maskforms import all_forms, mask_text
+from ._maskforms import all_forms, mask_text, without_secrets
 from ._paths import check_proxy_path, log_safe
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
@@ -359,9 +359,11 @@ class Gateway:
     ) -> Response:
         upstream = self.settings.upstreams[provider]
         url = upstream_url(provider, upstream, path, request.scope.get("query_string", b""))
+        # The client's key goes nowhere but here, whatever header it was put in.
+        raw = without_secrets(request.headers.raw, all_forms(_presented(request, 8)))
         try:
             response, connection = await self.client().send(
-                request.method, url, request_headers(request.headers.raw, upstream), body
+                request.method, url, request_headers(raw, upstream), body
             )
         except httpcore.TimeoutException as exc:
             logger.warning("upstream %s timed out: %s", provider, type(exc).__name__)

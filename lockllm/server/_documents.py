@@ -137,9 +137,13 @@ def classify(data: bytes, declared: str = "") -> Content:
     text = _as_text(data)  # first: text is scanned whatever its name or magic says
     if text is not None:
         return Content("text", text)
-    text = lenient_text(data)  # UTF-16/32 without a BOM, junk bytes before text …
-    if textual(text, MEDIA_TEXT_SHARE if media else TEXT_SHARE):
-        return Content("text", text)
+    share = MEDIA_TEXT_SHARE if media else TEXT_SHARE
+    # UTF-16/32 without a BOM, junk bytes before text …; the first 64 KiB first, so an
+    # image is not decoded whole (a binary head is no text file to any reader).
+    if textual(lenient_text(data[:65536]), share):
+        text = lenient_text(data)
+        if textual(text, share):
+            return Content("text", text)
     if media or (mime in ("", "application/octet-stream") and _is_media_magic(data)):
         return Content("media")
     return Content("unscannable", reason="binary content the gateway cannot read")

@@ -17,7 +17,15 @@ import base64
 import functools
 from typing import Iterable, List, Set, Tuple
 
-__all__ = ["WINDOW", "all_forms", "mask_spans", "mask_text", "mask_upto", "secret_forms"]
+__all__ = [
+    "WINDOW",
+    "all_forms",
+    "mask_spans",
+    "mask_text",
+    "mask_upto",
+    "secret_forms",
+    "without_secrets",
+]
 
 WINDOW = 12
 """A run of this many characters of a key is masked wherever it appears."""
@@ -100,3 +108,12 @@ def mask_text(text: str, forms: Iterable[bytes]) -> str:
     data = text.encode("utf-8", "surrogateescape")
     masked = mask_spans(data, forms)
     return text if masked == data else masked.decode("utf-8", "replace")
+
+
+def without_secrets(
+    headers: Iterable[Tuple[bytes, bytes]], forms: Iterable[bytes]
+) -> List[Tuple[bytes, bytes]]:
+    """``headers`` less any whose value holds a form of a secret (a client key put in
+    ``Cookie``, ``X-Forwarded-Authorization`` … is not handed to the provider)."""
+    forms = list(forms)
+    return [(k, v) for k, v in headers if not any(f and f in v for f in forms)]
