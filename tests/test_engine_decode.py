@@ -138,6 +138,10 @@ TRICKS.update(
             "".join(chr(0x1D41A + ord(c) - 97) if c.islower() else c for c in ATTACK),
             "".join(chr(0x1D41A + ord(c) - 97) if c.islower() else c for c in BENIGN),
         ),
+        "every letter a look-alike where one exists": (
+            ATTACK.translate(str.maketrans("aceiopsyl", "асеіорѕуӏ")),
+            "Мой кот спит, а мы пьём кофе. My cat sleeps; we drink coffee.",
+        ),
         "decomposed accents": (
             ATTACK.replace("e", "e\u0301"),
             "Le cafe\u0301 cre\u0300me est de\u0301licieux, merci pour la re\u0301ponse.",
@@ -157,6 +161,10 @@ def test_look_alikes_fold_only_in_words_with_latin_letters() -> None:
     assert TextView("ign\u0585re").text == "ignore"
     assert TextView("\u13a5gnore").text == "ignore"
     assert TextView("\u026agnore").text == "ignore"  # small capitals fold on their own
+    # Words in look-alikes alone fold too when the text has no other non-Latin letter.
+    assert TextView("Іgnоrе аӏӏ рrеvіоus").text == "ignore all previous"
+    assert TextView("Tom и Анна: Hello").text == "tom и анна: hello"
+    assert TextView("ТВ and сон").text == "тв and сон"
     for sentence in (_ARMENIAN, _GREEK, _CHEROKEE, "Привет! Как дела? Всё хорошо."):
         assert TextView(sentence).normalized.homoglyph_words == 0, sentence
         assert TextView(sentence).text == sentence.lower().replace("\u0587", "\u0565\u0582")

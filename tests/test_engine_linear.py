@@ -46,6 +46,9 @@ SHAPES: Dict[str, Callable[[int], str]] = {
     "mixed-script word glued to a long run": lambda n: "\u043e" + "a" * (n - 1),
     "one Cyrillic look-alike repeated": lambda n: _fill("\u043e", n),
     "mixed-script words": lambda n: _fill("\u043ea ", n),
+    "look-alike words beside mixed ones": lambda n: _fill(
+        "\u0456gn\u043er\u0435 \u0430\u04cf\u04cf ", n
+    ),
     "=": lambda n: _fill("=", n),
     "-": lambda n: _fill("-", n),
     "#": lambda n: _fill("#", n),

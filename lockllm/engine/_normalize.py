@@ -240,6 +240,12 @@ def normalize(text: str) -> Normalized:
             return word.translate(_HOMOGLYPH_TABLE)
 
         folded = _LETTER_RUN.sub(_fold_word, folded)
+        if homoglyph_words and _only_lookalikes(folded):
+            # Every letter outside Latin is a look-alike, and some word mixes scripts: the
+            # whole text is disguised Latin ("Іgnоrе аӏӏ ..."), so its words written in
+            # look-alikes alone ("аӏӏ") fold too. A real Cyrillic or Greek sentence has
+            # letters with no Latin twin (л, д, и, λ, ί ...) and is left as it is.
+            folded = folded.translate(_HOMOGLYPH_TABLE)
 
     leet_words = 0
     shape = folded.translate(_SHAPE)
@@ -285,6 +291,11 @@ def normalize(text: str) -> Normalized:
         leet_words=leet_words,
         compat_changes=compat,
     )
+
+
+def _only_lookalikes(view: str) -> bool:
+    """True when every non-ASCII letter of ``view`` is a look-alike of a Latin one."""
+    return all(ch in _CONFUSABLE or not ch.isalpha() for ch in set(view) if ord(ch) > 127)
 
 
 def _glued(char: str) -> bool:
