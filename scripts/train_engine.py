@@ -60,9 +60,15 @@ from lockllm.engine._features import (  # noqa: E402
     segment_bounds,
     word_grams,
 )
+from lockllm.engine._harm import wrapper_features  # noqa: E402
 from lockllm.engine._model import LOGIT_CLIP, LinearModel  # noqa: E402
 from lockllm.engine._normalize import normalize  # noqa: E402
-from lockllm.engine._score import rule_risk, stack_features, trusted_max  # noqa: E402
+from lockllm.engine._score import (  # noqa: E402
+    rule_risk,
+    stack_features,
+    trusted_max,
+    wrapper_strength,
+)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "detection"
 WEIGHTS = ROOT / "lockllm" / "engine" / "_weights.json"
@@ -148,6 +154,7 @@ def prepare(rows: Sequence[Row]) -> None:
         results = list(pool.map(_prepare, [r["text"] for r in rows], chunksize=64))
     for r, (view, hits) in zip(rows, results):
         r["view"], r["hits"] = view, hits
+        r["wrap"] = wrapper_features(view)
         r["repos"] = source_repos(r["source"])
 
 
@@ -333,7 +340,9 @@ def stack_matrix(
     feats = []
     for r, zt, zs, lm in zip(rows, z_text, z_seg, charlm):
         hits = [_H(*h) for h in r["hits"]]
-        feats.append(stack_features(float(zt), float(zs), r["doc"], hits, float(lm)))
+        feats.append(
+            stack_features(float(zt), float(zs), r["doc"], hits, float(lm), wrapper=r["wrap"])
+        )
     df = Counter(k for f in feats for k in f)
     names = sorted({"rule_trusted", *(k for k, n in df.items() if n >= 3)})
     col = {k: i for i, k in enumerate(names)}
@@ -363,13 +372,18 @@ def trusted_rules(rows: Sequence[Row], mask: np.ndarray) -> Set[str]:
     return {n for n in every if benign[n] <= max(2, 0.05 * total[n])}
 
 
+def trusted_strength(row: Row, trusted: Set[str]) -> float:
+    """The strongest trusted rule or wrapped-request cue of ``row`` (as ``stack_features``)."""
+    return max(trusted_max([_H(*h) for h in row["hits"]], trusted), wrapper_strength(row["wrap"]))
+
+
 def with_trusted(
     M: np.ndarray, names: Sequence[str], rows: Sequence[Row], trusted: Set[str]
 ) -> np.ndarray:
     """``M`` with its ``rule_trusted`` column computed for ``trusted``."""
     out = M.copy()
     j = list(names).index("rule_trusted")
-    out[:, j] = [trusted_max([_H(*h) for h in r["hits"]], trusted) for r in rows]
+    out[:, j] = [trusted_strength(r, trusted) for r in rows]
     return out
 
 
@@ -510,7 +524,7 @@ def cross_validate(
     for train, test in masks:
         trusted = trusted_rules(data.rows, train)
         for i in np.flatnonzero(test):
-            w = trusted_max([_H(*h) for h in data.rows[i]["hits"]], trusted)
+            w = trusted_strength(data.rows[i], trusted)
             risk[i] = max(risk[i], rule_risk(w, knots))
     return {"risk": risk, "M": M, "names": names, "thresholds": thresholds, "knots": knots}
 

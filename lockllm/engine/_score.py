@@ -50,6 +50,7 @@ __all__ = [
     "stacked_risk",
     "thresholds",
     "trusted_max",
+    "wrapper_strength",
 ]
 
 LEVELS = ("low", "medium", "high")
@@ -115,13 +116,14 @@ def stack_features(
     hits: Sequence[Hit],
     charlm: float = 0.0,
     trusted: AbstractSet[str] = frozenset(),
+    wrapper: Optional[Mapping[str, float]] = None,
 ) -> Dict[str, float]:
     """The stacker's inputs for one text (the trainer builds them with this very function).
 
     ``z_text`` / ``z_segment`` are the models' raw scores (``-LOGIT_CLIP`` when absent),
     ``document`` says whether the text is (or looks like) retrieved content, ``hits`` are
-    rule findings, ``charlm`` the gibberish score of ``_charlm`` and ``trusted`` the rule
-    ids counted by ``trusted_max``.
+    rule findings, ``charlm`` the gibberish score of ``_charlm``, ``trusted`` the rule
+    ids counted by ``trusted_max`` and ``wrapper`` the wrapped-request cues of ``_harm``.
     """
     lo = -LOGIT_CLIP
     feats: Dict[str, float] = {
@@ -137,7 +139,23 @@ def stack_features(
         for key in ("rule:" + h.rule, "cat:" + h.category):
             if h.weight > feats.get(key, 0.0):
                 feats[key] = h.weight
+    if wrapper:
+        for key, value in wrapper.items():
+            if key == "harm":
+                feats["harm_charlm"] = value * charlm
+            else:
+                feats[key] = value
+        # One strong detector suffices: a wrapped-request cue counts like a trusted rule.
+        feats["rule_trusted"] = max(feats["rule_trusted"], wrapper_strength(wrapper))
     return feats
+
+
+def wrapper_strength(wrapper: Mapping[str, float]) -> float:
+    """Strongest wrapped-request cue of ``wrapper`` (``_harm.wrapper_features``) on the
+    rules' weight scale (``_harm.WRAPPER_WEIGHTS``)."""
+    from ._harm import WRAPPER_WEIGHTS
+
+    return max((WRAPPER_WEIGHTS.get(k, 0.0) * v for k, v in wrapper.items()), default=0.0)
 
 
 def rule_risk(weight: float, knots: Sequence[Tuple[float, float]]) -> float:
@@ -187,6 +205,7 @@ def assess(
     """
     from ._charlm import get_charlm
     from ._features import looks_like_document
+    from ._harm import wrapper_features
     from ._model import get_model
 
     model = get_model()
@@ -198,7 +217,7 @@ def assess(
     unknown = {h.rule for h in hits if h.rule not in model.known_rules}
     if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
         trusted = trusted | unknown
-    feats = stack_features(z_text, z_seg, doc, hits, lm, trusted)
+    feats = stack_features(z_text, z_seg, doc, hits, lm, trusted, wrapper_features(view))
     risk = max(
         stacked_risk(model.stack_bias, model.stack, feats),
         rule_risk(feats["rule_trusted"], model.rule_knots),
