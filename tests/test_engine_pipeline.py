@@ -424,6 +424,17 @@ def test_a_custom_model_replaces_the_learned_one() -> None:
         LocalScanner(model=Constant(1.5)).scan(BENIGN)
 
 
+def test_a_custom_model_runs_once_a_text_even_with_categories() -> None:
+    # categories= needs a verdict on the flagging evidence and one on all of it; the
+    # classifier (milliseconds a call for a transformer) must still run only once.
+    model = Constant(0.2)
+    scanner = LocalScanner(model=model, categories=["tool_abuse"])
+    res = scanner.scan(ATTACK)
+    assert model.seen == [ATTACK]
+    assert res.safe  # instruction_override may not flag here...
+    assert "instruction_override" in res.categories  # ...but is still reported
+
+
 def test_a_classifier_as_extra_evidence() -> None:
     res = LocalScanner(detectors=[ModelDetector(Constant(0.9), name="second-opinion")]).scan(BENIGN)
     assert not res.safe
@@ -617,7 +628,11 @@ def test_typed_usage_passes_mypy_strict_and_misuse_fails(tmp_path: Path) -> None
     assert 'Argument "model" to "LocalScanner"' in done.stdout
     assert 'List item 0 has incompatible type "str"; expected "Rule"' in done.stdout
     assert 'Argument 4 to "Rule" has incompatible type "str"' in done.stdout
-    assert 'expression has type "str | None", variable has type "int"' in done.stdout
+    # mypy spells the type "str | None", or "Optional[str]" when it checks for Python 3.9.
+    assert re.search(
+        r'expression has type "(str \| None|Optional\[str\])", variable has type "int"',
+        done.stdout,
+    ), done.stdout
 
 
 PLANTED = (

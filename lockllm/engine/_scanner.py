@@ -117,6 +117,14 @@ class LearnedModel:
         span = view.to_original(*a.where) if view.text else (0, 0)
         return _Verdict(a.risk, a.p_model, span, a.chunked)
 
+    def verdicts(
+        self, view: TextView, flagging: Sequence[Finding], evidence: Optional[Sequence[Finding]]
+    ) -> Tuple[_Verdict, _Verdict]:
+        """The verdict on the flagging evidence, and on all of it when ``evidence`` is given
+        (the stacker weighs the evidence, so that takes a second pass)."""
+        first = self.verdict(view, flagging)
+        return first, first if evidence is None else self.verdict(view, evidence)
+
 
 class ModelDetector:
     """Any ``Classifier`` used as a detector: one finding over the whole text, weighted by
@@ -157,6 +165,19 @@ class ModelDetector:
 
         chunked = len(chunk_bounds(len(view.text))) > 1
         return _Verdict(combine(rule_probability(evidence), p), p, (0, len(view.original)), chunked)
+
+    def verdicts(
+        self, view: TextView, flagging: Sequence[Finding], evidence: Optional[Sequence[Finding]]
+    ) -> Tuple[_Verdict, _Verdict]:
+        """The verdict on the flagging evidence, and on all of it when ``evidence`` is given;
+        the classifier runs once either way (a transformer costs milliseconds a call)."""
+        from ._score import combine, rule_probability
+
+        first = self.verdict(view, flagging)
+        if evidence is None:
+            return first, first
+        p = first.p_model
+        return first, first._replace(risk=combine(rule_probability(evidence), p))
 
 
 _Model = Union[LearnedModel, ModelDetector]
@@ -419,11 +440,8 @@ class LocalScanner:
             )
         flagging = [f for f in evidence if self._may_flag(f.category)]
         t0 = time.perf_counter()
-        verdict = self._model.verdict(view, flagging)
-        if self._flagging is not None and len(flagging) < len(evidence):
-            full = self._model.verdict(view, evidence)
-        else:
-            full = verdict
+        needs_full = self._flagging is not None and len(flagging) < len(evidence)
+        verdict, full = self._model.verdicts(view, flagging, evidence if needs_full else None)
         inference_ms = (time.perf_counter() - t0) * 1000.0
         category = (
             max(evidence, key=lambda f: f.weight).category if evidence else _fallback_category(view)
