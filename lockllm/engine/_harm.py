@@ -46,8 +46,7 @@ _DETAIL = re.compile(
 )
 _DISCLAIMER = re.compile(
     r"\b(?:for (?:purely |strictly |only )?(?:fictional|educational|research|academic|"
-    r"hypothetical) (?:reasons|purposes)|(?:will|would) never be (?:actually )?used|"
-    r"purely fictional|(?:it'?s|this is) just a (?:story|game)|not real)\b"
+    r"hypothetical) (?:reasons|purposes)|purely fictional|(?:it'?s|this is) just a (?:story|game)|not real)\b"
 )
 # Intents an assistant declines, in general terms (objects of "make", "write", "steal"...).
 _HARM = re.compile(
