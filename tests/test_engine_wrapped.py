@@ -75,7 +75,7 @@ def test_harm_alone_feeds_only_the_gibberish_product() -> None:
 def test_a_cue_counts_like_a_trusted_rule() -> None:
     key = "wrap:fiction_disclaimer"
     feats = stack_features(0.0, 0.0, False, [], wrapper={key: 1.0})
-    assert feats[key] == 1.0
+    assert key not in feats
     assert feats["rule_trusted"] == WRAPPER_WEIGHTS[key]
 
 

@@ -4,11 +4,11 @@ Role-play and story jailbreaks put a request the assistant would refuse inside a
 (a story, a scene, characters, layers of a dream, a hypothetical) and then ask for the
 *practical* part ("detailed steps", "specific commands", "step by step"), often with a
 disclaimer ("for purely fictional reasons"). Neither part alone is an attack: writers ask
-for stories, and users ask for detailed steps. The combination is what these cues report,
-as features of the stacker of ``_score.py`` (fitted with whole source repositories held
-out, its weights never negative).
+for stories, and users ask for detailed steps. The combination is what these cues report;
+``_score.stack_features`` counts the strongest like a trusted rule (``WRAPPER_WEIGHTS``).
 
-The word lists are written by hand in general terms, not taken from any one template.
+The word lists are written by hand in general terms, with the families of the training data
+in view (so, like the rules, they are not held out in cross-validation).
 Every pattern is an alternation of literals with bounded repetitions: linear time.
 """
 
@@ -46,7 +46,8 @@ _DETAIL = re.compile(
 )
 _DISCLAIMER = re.compile(
     r"\b(?:for (?:purely |strictly |only )?(?:fictional|educational|research|academic|"
-    r"hypothetical) (?:reasons|purposes)|purely fictional|(?:it'?s|this is) just a (?:story|game)|not real)\b"
+    r"hypothetical) (?:reasons|purposes)|purely fictional|"
+    r"(?:it'?s|this is) just a (?:story|game)|not real)\b"
 )
 # Intents an assistant declines, in general terms (objects of "make", "write", "steal"...).
 _HARM = re.compile(

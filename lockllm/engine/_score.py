@@ -140,12 +140,11 @@ def stack_features(
             if h.weight > feats.get(key, 0.0):
                 feats[key] = h.weight
     if wrapper:
-        for key, value in wrapper.items():
-            if key == "harm":
-                feats["harm_charlm"] = value * charlm
-            else:
-                feats[key] = value
-        # One strong detector suffices: a wrapped-request cue counts like a trusted rule.
+        # A declined intent is evidence only with gibberish after it (a suffix attack).
+        if "harm" in wrapper:
+            feats["harm_charlm"] = wrapper["harm"] * charlm
+        # One strong detector suffices: a wrapped-request cue counts like a trusted rule
+        # (as stacker inputs of their own they cost other families recall at the same FPR).
         feats["rule_trusted"] = max(feats["rule_trusted"], wrapper_strength(wrapper))
     return feats
 
