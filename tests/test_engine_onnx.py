@@ -6,11 +6,11 @@ import json
 import math
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import List, Sequence
 
 import pytest
+from _mypy import needs_mypy, run_mypy
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -286,21 +286,17 @@ OnnxClassifier("dir").probabilities("text", 3)
 
 
 def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
-    root = Path(__file__).resolve().parent.parent
-    cache = Path(tempfile.gettempdir()) / "lockllm-onnx-mypy-cache"
-    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
-    command += ["--cache-dir", str(cache), *map(str, files)]
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
+    return run_mypy(*files, cache="onnx")
 
 
+@needs_mypy
 def test_typed_usage_passes_mypy_strict() -> None:
-    pytest.importorskip("mypy")
     done = _mypy(Path(__file__).resolve().parent / "typing_usage_onnx.py")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@needs_mypy
 def test_misuse_fails_mypy(tmp_path: Path) -> None:
-    pytest.importorskip("mypy")
     bad = tmp_path / "misuse_onnx.py"
     bad.write_text(MISUSE)
     done = _mypy(bad)

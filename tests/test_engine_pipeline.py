@@ -4,16 +4,14 @@ prefilter (same findings with and without it)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Set
 
 import pytest
+from _mypy import needs_mypy, run_mypy
 
 from lockllm.engine import (
     CATEGORIES,
@@ -597,10 +595,7 @@ def test_the_learned_model_is_shared_and_loaded_once() -> None:
 
 # --------------------------------------------------------------------------- typing
 def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
-    cache = Path(tempfile.gettempdir()) / "lockllm-engine-mypy-cache"
-    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
-    command += ["--cache-dir", str(cache), *map(str, files)]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return run_mypy(*files, cache="engine")
 
 
 MISUSE = """
@@ -617,7 +612,7 @@ count: int = LocalScanner().scan("hi").spans[0].rule
 """
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+@needs_mypy
 def test_typed_usage_passes_mypy_strict_and_misuse_fails(tmp_path: Path) -> None:
     done = _mypy(ROOT / "tests" / "typing_usage_engine.py")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
-from typing import List
 
-import pytest
+from _mypy import needs_mypy, run_mypy
 
 ROOT = Path(__file__).resolve().parent.parent
 USAGE = ROOT / "tests" / "typing_usage_wrappers.py"
@@ -25,29 +21,11 @@ create_openai(proxy_options=3)
 """
 
 
+pytestmark = needs_mypy
+
+
 def mypy(*files: Path) -> subprocess.CompletedProcess[str]:
-    # Errors in modules the file imports are silenced (other modules have their own
-    # checks); their types are still used, which is what is under test here.
-    cache = Path(tempfile.gettempdir()) / "lockllm-wrappers-mypy-cache"
-    command: List[str] = [
-        sys.executable,
-        "-m",
-        "mypy",
-        "--strict",
-        "--follow-imports=silent",
-        "--cache-dir",
-        str(cache),
-        *map(str, files),
-    ]
-    return subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ)
-    )
-
-
-pytestmark = pytest.mark.skipif(
-    subprocess.run([sys.executable, "-m", "mypy", "--version"], capture_output=True).returncode,
-    reason="mypy is not installed",
-)
+    return run_mypy(*files, cache="wrappers")
 
 
 def test_typed_usage_passes_mypy_strict() -> None:
