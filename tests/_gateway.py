@@ -10,6 +10,7 @@ in-process pieces: ``Recorder`` (a scripted upstream), ``ok_response`` and the
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -175,3 +176,64 @@ def make_app() -> Iterator[Any]:
         pool = client.app.state.gateway.scans  # type: ignore[attr-defined]
         if pool is not None:
             pool.terminate()
+
+
+# -- bypass checks: does a request reach the stub provider? ------------------------------
+
+
+def b64(data: bytes) -> str:
+    """``data`` in standard base64, as text."""
+    return base64.b64encode(data).decode()
+
+
+def chat(content: Any) -> Dict[str, Any]:
+    """A chat body with one user message of ``content``."""
+    return {"model": "m", "messages": [{"role": "user", "content": content}]}
+
+
+def send(
+    gateway: Gateway,
+    stub: Any,
+    body: Any = None,
+    *,
+    path: str = "/chat/completions",
+    provider: str = "openai",
+    content: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    files: Any = None,
+) -> Tuple[httpx.Response, bool]:
+    """Send through the gateway; the response, and whether the stub provider received it."""
+    stub.requests.clear()
+    all_headers = {"Authorization": f"Bearer {gateway.api_key}", **(headers or {})}
+    response = httpx.post(
+        gateway.proxy_url(provider) + path,
+        json=body if content is None and files is None else None,
+        content=content,
+        files=files,
+        headers=all_headers,
+        timeout=30,
+    )
+    return response, bool(stub.requests)
+
+
+def blocked(gateway: Gateway, stub: Any, body: Any = None, **kw: Any) -> None:
+    """The request is blocked as an injection and never reaches the provider."""
+    response, reached = send(gateway, stub, body, **kw)
+    assert not reached, response.text
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "prompt_injection_detected"
+
+
+def forwarded(gateway: Gateway, stub: Any, body: Any = None, **kw: Any) -> None:
+    """The request reaches the provider, not flagged."""
+    response, reached = send(gateway, stub, body, **kw)
+    assert reached, response.text
+    assert response.headers["x-lockllm-blocked"] == "false"
+
+
+def refused(gateway: Gateway, stub: Any, body: Any = None, **kw: Any) -> int:
+    """Not forwarded: blocked (400 prompt_injection_detected) or refused (4xx); the status."""
+    response, reached = send(gateway, stub, body, **kw)
+    assert not reached, response.text
+    assert 400 <= response.status_code < 500, response.text
+    return response.status_code
