@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import unicodedata
-from importlib import resources
 from typing import Dict, Iterable, Iterator, List, Optional
+
+from ._shipped import Shipped
 
 __all__ = ["CharLM", "CHARLM_FILE", "get_charlm", "train_charlm", "fold_text"]
 
@@ -183,18 +183,9 @@ def load_charlm(raw: str) -> CharLM:
     return CharLM(dict(data["tri"]), dict(data["bi"]), dict(data["uni"]), float(data["floor"]))
 
 
-_lock = threading.Lock()
-_charlm: Optional[CharLM] = None
+_shipped = Shipped(CHARLM_FILE, load_charlm)
 
 
 def get_charlm() -> CharLM:
     """The shipped model, loaded once (thread-safe) on first use."""
-    global _charlm
-    lm = _charlm
-    if lm is None:
-        with _lock:
-            if _charlm is None:
-                raw = resources.files(__package__).joinpath(CHARLM_FILE).read_text("utf-8")
-                _charlm = load_charlm(raw)
-            lm = _charlm
-    return lm
+    return _shipped.get()

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from importlib import resources
 from itertools import repeat
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
 from ._features import chunk_bounds, segment_bounds, word_grams
+from ._shipped import Shipped
 
 __all__ = ["LinearModel", "Model", "get_model", "load_model", "WEIGHTS_FILE", "sigmoid"]
 
@@ -131,18 +130,9 @@ def load_model(raw: str) -> Model:
     )
 
 
-_lock = threading.Lock()
-_model: Optional[Model] = None
+_shipped = Shipped(WEIGHTS_FILE, load_model)
 
 
 def get_model() -> Model:
     """The shipped model, loaded once (thread-safe) on first use."""
-    global _model
-    model = _model
-    if model is None:
-        with _lock:
-            if _model is None:
-                raw = resources.files(__package__).joinpath(WEIGHTS_FILE).read_text("utf-8")
-                _model = load_model(raw)
-            model = _model
-    return model
+    return _shipped.get()
