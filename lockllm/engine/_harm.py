@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Dict
 
-__all__ = ["WRAPPER_WEIGHTS", "wrapper_features"]
+__all__ = ["WRAPPER_WEIGHTS", "declined_intent", "wrapper_features"]
 
 # How strongly each cue alone says "attack", on the rules' scale: like a trusted rule, a cue
 # of weight 0.8 flags at medium on its own (``_score.rule_risk``). In the training data the
@@ -77,6 +77,14 @@ _FILL = re.compile(
 )
 
 
+def declined_intent(view: str) -> float:
+    """How clearly ``view`` (normalised, lower-case) asks for something an assistant declines:
+    0.0 (no sign) to 1.0. Alone this is no evidence of an attack (people ask about crime,
+    drugs and security all the time); other detectors combine it with a frame, a suffix or
+    an encoding."""
+    return 1.0 if _HARM.search(view[:20000]) else 0.0
+
+
 def wrapper_features(view: str) -> Dict[str, float]:
     """The wrapped-request cues present in ``view`` (a normalised, lower-case text).
 
@@ -91,7 +99,7 @@ def wrapper_features(view: str) -> Dict[str, float]:
     """
     head = view[:20000]
     out: Dict[str, float] = {}
-    if _HARM.search(head):
+    if declined_intent(head):
         out["harm"] = 1.0  # read by the stacker only together with the gibberish score
     placeholders = 0
     for _ in _PLACEHOLDER.finditer(head):
