@@ -10,11 +10,21 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import itertools
 import re
-from typing import Iterator, List, NamedTuple, Tuple
+from typing import FrozenSet, Iterator, List, NamedTuple, Tuple
 from urllib.parse import unquote
 
-__all__ = ["Decoded", "find_ciphered", "find_encoded", "find_spread"]
+__all__ = [
+    "COMMON_WORDS",
+    "Decoded",
+    "english_rate",
+    "find_ciphered",
+    "find_encoded",
+    "find_spread",
+    "find_unmarked",
+    "segment_words",
+]
 
 _MAX_RUN = 200_000
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -63,11 +73,14 @@ class Decoded(NamedTuple):
     text: str
 
 
+_SPACES = frozenset(" \t\n\r\u00a0\u2007\u2009\u202f\u3000")
+
+
 def _readable(text: str) -> bool:
     if len(text) < 6:
         return False
-    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
-    letters = sum(ch.isalpha() or ch == " " for ch in text)
+    printable = sum(ch.isprintable() or ch in _SPACES for ch in text)
+    letters = sum(ch.isalpha() or ch in _SPACES for ch in text)
     return printable >= 0.95 * len(text) and letters >= 0.6 * len(text)
 
 
@@ -148,7 +161,9 @@ def _data_urls(text: str) -> Iterator[Tuple[int, int, str]]:
 def _b64(run: str) -> str:
     if not (any(c.isdigit() for c in run) or (run.lower() != run and run.upper() != run)):
         return ""  # one long plain word, not base64
-    core = run.rstrip("=")
+    core = run.rstrip("=")[:_MAX_DECODE]
+    if len(core) % 4 == 1:  # a cut payload: drop the incomplete character
+        core = core[:-1]
     padded = core + "=" * (-len(core) % 4)
     try:
         if "-" in run or "_" in run:
@@ -157,7 +172,7 @@ def _b64(run: str) -> str:
             raw = base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
         return ""
-    return _bytes_to_text(raw)
+    return _text_prefix(raw)
 
 
 def find_encoded(text: str) -> Iterator[Decoded]:
@@ -183,7 +198,7 @@ def find_encoded(text: str) -> Iterator[Decoded]:
         if len(run) > _MAX_RUN:
             continue
         decoded = _b64(run)
-        if _readable(decoded):
+        if _plausible(decoded):
             yield Decoded(m.start(), m.end(), "base64", decoded)
     if "\\x" in text:
         for m in _HEX_ESC.finditer(text):
@@ -193,13 +208,14 @@ def find_encoded(text: str) -> Iterator[Decoded]:
                 yield Decoded(m.start(), m.end(), "hex", decoded)
     for m in _HEX.finditer(text) if long_hex else ():
         digits = m.group(0)
-        if len(digits) % 2 or len(digits) > _MAX_RUN:
+        if len(digits) > _MAX_RUN:
             continue
+        digits = digits[: len(digits) // 2 * 2]  # a cut payload: drop the odd digit
         try:
-            decoded = _bytes_to_text(bytes.fromhex(digits))
+            decoded = _text_prefix(bytes.fromhex(digits[:_MAX_DECODE]))
         except ValueError:
             continue
-        if _readable(decoded):
+        if _plausible(decoded):
             yield Decoded(m.start(), m.end(), "hex", decoded)
     if "%" in text:
         for m in _URLENC.finditer(text):
@@ -211,6 +227,7 @@ def find_encoded(text: str) -> Iterator[Decoded]:
             decoded = html.unescape(m.group(0))
             if _readable(decoded):
                 yield Decoded(m.start(), m.end(), "html_entities", decoded)
+    yield from _more_encodings(text, long_b64)
 
 
 # --- letters spread out: "i g n o r e   a l l", "I.g.n.o.r.e a.l.l", "i-g-n-o-r-e" -------
@@ -342,6 +359,8 @@ def find_ciphered(view: str) -> Iterator[Decoded]:
         payload = view[start:end]
         if sum(ch.isalpha() for ch in payload) < 12:
             continue
+        if english_rate(payload)[1] >= _ENGLISH_RATE:
+            continue  # already reads as English: nothing to decipher
         if kind == "rot":
             yield Decoded(start, end, "rot" + m.group("rot"), _shift(payload, -int(m.group("rot"))))
         elif kind == "caesar":
@@ -354,3 +373,490 @@ def find_ciphered(view: str) -> Iterator[Decoded]:
             yield Decoded(start, end, "atbash", payload.translate(_ATBASH))
         else:
             yield Decoded(start, end, "reversed", payload[::-1])
+
+
+# --- byte encodings beyond base64 and hex -------------------------------------------------
+# base32 (RFC 4648), ASCII85 (Adobe "<~ ~>" or bare) and base85 (RFC 1924, git), uuencoded
+# lines, quoted-printable, binary octets, hex pairs with separators, Morse, Braille and the
+# NATO spelling alphabet. Each finder is one linear pass (a regular expression over disjoint
+# classes, or a scan by hand) and a decode of each candidate run, which costs its length.
+_MAX_DECODE = 20_000  # characters of one run decoded (a longer payload: its head)
+_B32 = re.compile(r"[A-Za-z2-7]{16,}={0,6}")
+_TOKEN = re.compile(r"\S{10,}")
+_A85_ADOBE = re.compile(r"<~([!-uz\s]{5," + str(_MAX_RUN) + r"})~>")
+_A85_CHARS = "".join(chr(i) for i in range(0x21, 0x76)) + "z"
+_B85_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
+_NOT_A85 = str.maketrans(dict.fromkeys(_A85_CHARS))
+_NOT_B85 = str.maketrans(dict.fromkeys(_B85_CHARS))
+_UU_LINE = re.compile(r"(?m)^[!-M][ -`]{4,64}$")
+# An escape, or a soft line break inside a word (a line of "=" signs is no soft break).
+_QP_ESCAPE = re.compile(r"=[0-9A-F]{2}|(?<=[^=\s])=\r?\n")
+_BINARY = re.compile(r"[01]{7,8}(?:[ ,;]{1,3}[01]{1,12}){3,}")
+_HEX_PAIRS = re.compile(
+    r"(?<![0-9A-Za-z])(?:0x|\\x)?[0-9A-Fa-f]{2}(?:(?:[ ,:;]{1,3}|-)(?:0x|\\x)?[0-9A-Fa-f]{2}){5,}"
+    r"(?![0-9A-Za-z])"
+)
+_HEX_PAIR = re.compile(r"(?:0x|\\x)?([0-9A-Fa-f]{2})")
+
+# Morse: dots and dashes (and their typographic look-alikes) separated by spaces; a slash,
+# a bar, a line break or a run of spaces separates words.
+_DOTS = ".\u00b7\u2022\u2219"
+_DASHES = "-_\u2013\u2014\u2212"
+_MORSE_RUN = re.compile(
+    r"(?<!\w)[{c}]{{1,7}}(?:[ /|\t\n]{{1,12}}[{c}]{{1,7}}){{5,}}".format(
+        c=re.escape(_DOTS + _DASHES)
+    )
+)
+_MORSE_PART = re.compile(rf"([{re.escape(_DOTS + _DASHES)}]+)|([ /|\t\n]+)")
+_MORSE_NORM = str.maketrans({**dict.fromkeys(_DOTS, "."), **dict.fromkeys(_DASHES, "-")})
+_MORSE = {
+    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g",
+    "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n",
+    "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u",
+    "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z", "-----": "0",
+    ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6",
+    "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?",
+    ".----.": "'", "-.-.--": "!", "-..-.": "/", "-.--.": "(", "-.--.-": ")", "---...": ":",
+    "-.-.-.": ";", "-...-": "=", ".-.-.": "+", "-....-": "-", ".-..-.": '"', ".--.-.": "@",
+}  # fmt: skip
+
+# Braille (U+2800 block, dots 1-6 as bits 0-5): the letters of English Braille, a few
+# punctuation cells, the capital sign (dot 6) and the number sign (dots 3456).
+_BRAILLE_RUN = re.compile("[\u2801-\u28ff][\u2800-\u28ff \t\n]{5,}")
+_BRAILLE = {
+    0x01: "a", 0x03: "b", 0x09: "c", 0x19: "d", 0x11: "e", 0x0B: "f", 0x1B: "g", 0x13: "h",
+    0x0A: "i", 0x1A: "j", 0x05: "k", 0x07: "l", 0x0D: "m", 0x1D: "n", 0x15: "o", 0x0F: "p",
+    0x1F: "q", 0x17: "r", 0x0E: "s", 0x1E: "t", 0x25: "u", 0x27: "v", 0x3A: "w", 0x2D: "x",
+    0x3D: "y", 0x35: "z", 0x02: ",", 0x32: ".", 0x26: "?", 0x16: "!", 0x04: "'", 0x24: "-",
+    0x12: ":", 0x06: ";", 0x30: ";", 0x0C: "/", 0x36: "(",
+}  # fmt: skip
+_BRAILLE_DIGITS = dict(zip("abcdefghij", "1234567890"))
+_BRAILLE_CAPS, _BRAILLE_NUM = 0x20, 0x3C
+
+# The NATO / ICAO spelling alphabet (and the common variant spellings).
+_NATO = {
+    "alfa": "a", "alpha": "a", "bravo": "b", "charlie": "c", "delta": "d", "echo": "e",
+    "foxtrot": "f", "golf": "g", "hotel": "h", "india": "i", "juliett": "j", "juliet": "j",
+    "kilo": "k", "lima": "l", "mike": "m", "november": "n", "oscar": "o", "papa": "p",
+    "quebec": "q", "romeo": "r", "sierra": "s", "tango": "t", "uniform": "u", "victor": "v",
+    "whiskey": "w", "whisky": "w", "xray": "x", "x-ray": "x", "yankee": "y", "zulu": "z",
+}  # fmt: skip
+_NATO_WORD = "(?:" + "|".join(sorted(_NATO, key=len, reverse=True)) + r")\b"
+_NATO_RUN = re.compile(r"\b" + _NATO_WORD + r"(?:[ \t\n,/|.;-]{1,8}" + _NATO_WORD + "){3,}")
+_NATO_PART = re.compile(r"([a-z-]+)|([^a-z-]+)")
+
+
+def _text_prefix(raw: bytes) -> str:
+    """``raw`` as UTF-8; a payload cut inside its last character keeps what precedes it."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end >= len(raw) and exc.start >= len(raw) - 3:
+            return raw[: exc.start].decode("utf-8", "replace")
+        return ""
+
+
+def _plausible(text: str) -> bool:
+    """Readable text, or printable ASCII that may itself be an encoding (nested layers)."""
+    if _readable(text):
+        return True
+    return len(text) >= 8 and text.isascii() and all(ch.isprintable() for ch in text)
+
+
+def _b32(run: str) -> str:
+    core = run.rstrip("=")
+    if core.upper() != core and core.lower() != core:
+        return ""  # base32 is written in one case
+    core = core.upper()[:_MAX_DECODE]
+    while len(core) % 8 in (1, 3, 6):  # a cut payload: drop the incomplete character
+        core = core[:-1]
+    try:
+        raw = base64.b32decode(core + "=" * (-len(core) % 8))
+    except (binascii.Error, ValueError):
+        return ""
+    return _text_prefix(raw)
+
+
+def _b85(token: str) -> str:
+    """The ASCII85 or base85 reading of ``token`` that gives readable text, else ``""``."""
+    token = token[:_MAX_DECODE]
+    if not token.translate(_NOT_A85):
+        try:
+            text = _text_prefix(base64.a85decode(token))
+        except ValueError:
+            text = ""
+        if _plausible(text):
+            return text
+    if not token.translate(_NOT_B85):
+        try:
+            text = _text_prefix(base64.b85decode(token))
+        except ValueError:
+            text = ""
+        if _plausible(text):
+            return text
+    return ""
+
+
+def _base85_runs(text: str) -> Iterator[Decoded]:
+    if "<~" in text:
+        for m in _A85_ADOBE.finditer(text):
+            try:
+                raw = base64.a85decode(m.group(1)[:_MAX_DECODE], ignorechars=b" \t\n\r\v")
+            except ValueError:
+                continue
+            decoded = _text_prefix(raw)
+            if _plausible(decoded):
+                yield Decoded(m.start(), m.end(), "ascii85", decoded)
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        # Base85 of text mixes letters with marks; a word, a number, a URL or a path does not.
+        marks = sum(not ch.isalnum() for ch in token[:200])
+        if marks < 2 or marks * 5 > 4 * min(len(token), 200) or "://" in token:
+            continue
+        decoded = _b85(token)
+        if _plausible(decoded):
+            yield Decoded(m.start(), m.end(), "ascii85", decoded)
+
+
+def _uu_runs(text: str) -> Iterator[Decoded]:
+    start = end = -1
+    parts: List[bytes] = []
+    for m in _UU_LINE.finditer(text):
+        line = m.group(0)
+        size = ord(line[0]) - 32
+        if len(line) - 1 > (size + 2) // 3 * 4 + 1:
+            continue  # longer than its length character says: not a uuencoded line
+        try:
+            chunk = binascii.a2b_uu(line)
+        except binascii.Error:
+            continue
+        if parts and m.start() == end + 1:
+            parts.append(chunk)
+        else:
+            if parts:
+                yield from _uu_decoded(start, end, parts)
+            parts, start = [chunk], m.start()
+        end = m.end()
+    if parts:
+        yield from _uu_decoded(start, end, parts)
+
+
+def _uu_decoded(start: int, end: int, parts: List[bytes]) -> Iterator[Decoded]:
+    decoded = _text_prefix(b"".join(parts))
+    if _plausible(decoded):
+        yield Decoded(start, end, "uuencode", decoded)
+
+
+def _qp_runs(text: str) -> Iterator[Decoded]:
+    escapes = list(itertools.islice(_QP_ESCAPE.finditer(text), 3))
+    if len(escapes) < 3:
+        return
+    start = text.rfind("\n", 0, escapes[0].start()) + 1
+    last_end = escapes[-1].end()
+    for m in _QP_ESCAPE.finditer(text, last_end):
+        last_end = m.end()
+    stop = text.find("\n", last_end)
+    end = len(text) if stop < 0 else stop
+    span = text[start:end][:_MAX_DECODE]
+    try:
+        raw = binascii.a2b_qp(span.encode("utf-8"))
+    except (binascii.Error, ValueError):
+        return
+    decoded = _text_prefix(raw)
+    if decoded != span and _readable(decoded):
+        yield Decoded(start, end, "quoted_printable", decoded)
+
+
+def _binary_runs(text: str) -> Iterator[Decoded]:
+    for m in _BINARY.finditer(text):
+        octets = [w for w in re.split(r"[ ,;]+", m.group(0)[:_MAX_DECODE]) if len(w) in (7, 8)]
+        raw = bytes(int(w, 2) for w in octets)
+        decoded = _text_prefix(raw)
+        if _plausible(decoded):
+            yield Decoded(m.start(), m.end(), "binary", decoded)
+
+
+def _hex_pair_runs(text: str) -> Iterator[Decoded]:
+    for m in _HEX_PAIRS.finditer(text):
+        raw = bytes.fromhex("".join(_HEX_PAIR.findall(m.group(0)[:_MAX_DECODE])))
+        decoded = _text_prefix(raw)
+        if _plausible(decoded):
+            yield Decoded(m.start(), m.end(), "hex", decoded)
+
+
+def _morse_runs(text: str) -> Iterator[Decoded]:
+    for m in _MORSE_RUN.finditer(text):
+        words: List[str] = []
+        word: List[str] = []
+        letters = unknown = 0
+        for part in _MORSE_PART.finditer(m.group(0)[:_MAX_DECODE]):
+            code, sep = part.group(1), part.group(2)
+            if code:
+                ch = _MORSE.get(code.translate(_MORSE_NORM))
+                if ch is None:
+                    unknown += 1
+                    ch = "?"
+                letters += 1
+                word.append(ch)
+            elif "/" in sep or "|" in sep or "\n" in sep or "  " in sep:
+                if word:
+                    words.append("".join(word))
+                word = []
+        if word:
+            words.append("".join(word))
+        # Morse of a sentence has word breaks; one long "word" is dashes and ellipses.
+        if letters >= 6 and unknown * 6 <= letters and (len(words) >= 2 or letters <= 10):
+            yield Decoded(m.start(), m.end(), "morse", " ".join(words))
+
+
+def _braille_runs(text: str) -> Iterator[Decoded]:
+    for m in _BRAILLE_RUN.finditer(text):
+        out: List[str] = []
+        caps = number = False
+        unknown = cells = 0
+        for ch in m.group(0)[:_MAX_DECODE]:
+            o = ord(ch) - 0x2800
+            if not 0 <= o <= 0xFF or o == 0:
+                out.append(ch if ch in "\t\n" else " ")
+                number = False
+                continue
+            cells += 1
+            if o == _BRAILLE_CAPS:
+                caps = True
+                continue
+            if o == _BRAILLE_NUM:
+                number = True
+                continue
+            letter = _BRAILLE.get(o & 0x3F)
+            if letter is None:
+                unknown += 1
+                letter = "?"
+            if number and letter in _BRAILLE_DIGITS:
+                letter = _BRAILLE_DIGITS[letter]
+            elif not letter.isalpha() and letter not in ".,":
+                number = False
+            out.append(letter.upper() if caps else letter)
+            caps = False
+        decoded = "".join(out).strip()
+        if cells >= 6 and unknown * 5 <= cells and _readable(decoded):
+            yield Decoded(m.start(), m.end(), "braille", decoded)
+
+
+_NATO_CUES = ("alfa", "alpha", "bravo", "charlie", "delta", "echo", "golf", "hotel", "india",
+              "kilo", "lima", "mike", "november", "oscar", "papa", "romeo", "sierra", "tango",
+              "victor", "yankee")  # fmt: skip
+
+
+def _nato_runs(text: str) -> Iterator[Decoded]:
+    low = text.lower()
+    if sum(w in low for w in _NATO_CUES) < 3:
+        return
+    for m in _NATO_RUN.finditer(low):
+        letters: List[str] = []
+        breaks = False
+        for part in _NATO_PART.finditer(m.group(0)[:_MAX_DECODE]):
+            word, sep = part.group(1), part.group(2)
+            if word:
+                letters.append(_NATO.get(word, ""))
+            elif "/" in sep or "|" in sep or "\n" in sep or "  " in sep or "." in sep:
+                breaks = True
+                letters.append(" ")
+        joined = "".join(letters)
+        decoded = " ".join(joined.split()) if breaks else segment_words(joined)
+        if sum(ch.isalpha() for ch in decoded) >= 6:
+            yield Decoded(m.start(), m.end(), "nato", decoded)
+
+
+def _more_encodings(text: str, long_b64: bool) -> Iterator[Decoded]:
+    """The decoders of this section over ``text`` (the original string)."""
+    if long_b64:
+        for m in _B32.finditer(text):
+            decoded = _b32(m.group(0))
+            if _plausible(decoded):
+                yield Decoded(m.start(), m.end(), "base32", decoded)
+    yield from _base85_runs(text)
+    if "\n" in text:
+        yield from _uu_runs(text)
+    if "=" in text:
+        yield from _qp_runs(text)
+    if "0" in text and "1" in text:
+        yield from _binary_runs(text)
+    yield from _hex_pair_runs(text)
+    if ("." in text or "\u00b7" in text or "\u2022" in text) and ("-" in text or "_" in text):
+        yield from _morse_runs(text)
+    if _ANY_BRAILLE.search(text):
+        yield from _braille_runs(text)
+    yield from _nato_runs(text)
+
+
+_ANY_BRAILLE = re.compile("[\u2801-\u28ff]")
+
+
+def _word_set(words: str) -> FrozenSet[str]:
+    return frozenset(words.split())
+
+
+# --- English-likeness: a cheap test that deciphered text reads as English ----------------
+# The commonest English words (function words, question words, common verbs) and the
+# words of instructions to a model; a sentence of English hits a third of its words or
+# more, a cipher text or a sentence of another language few.
+COMMON_WORDS = _word_set(
+    """a about above after again all also always am an and any are as ask at be because
+    been before being below between both but by can could did do does doing done down
+    during each every few find first for from get give go good had has have having he her
+    here him his how i if in into is it its just know let like list make many may me might
+    more most much must my need never new no not now of off on once one only or other our
+    out over own people please same say see she should show so some such take tell than
+    that the their them then there these they this those through time to too under until
+    up us use very want was way we well were what when where which while who whom why will
+    with without would write you your yours explain describe provide step steps best ways
+    someone something anything everything instructions instruction previous ignore prompt
+    system rules reveal password secret forget disregard above told said message answer
+    question user assistant print output repeat text words word code home house car
+    money bank account data email file computer phone number name address person friend
+    family child children man men woman women life world school work job city country
+    place food water day night year old young big small long little great high right left
+    last next same different important really help call try keep start stop turn put run
+    move live believe bring happen hold stand pay meet send build create access break
+    into open close read learn change follow lead understand watch buy sell kill steal
+    hack bomb weapon drug drugs poison gun fire money card credit security private
+    personal information details plan story"""
+)
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def english_rate(text: str, limit: int = 200) -> Tuple[int, float]:
+    """How many of the first ``limit`` Latin words of ``text`` (lower case) are common
+    English words, and their share of those words."""
+    words = _LATIN_WORD.findall(text[: limit * 12])[:limit]
+    if not words:
+        return 0, 0.0
+    hits = sum(w in COMMON_WORDS for w in words)
+    return hits, hits / len(words)
+
+
+def segment_words(letters: str) -> str:
+    """Spaces put back into a run of letters written without them ("howdoimakeabomb"):
+    the split into common words with the fewest letters left over; leftover letters stay
+    together as unknown words. Linear: each position tries words of at most 12 letters."""
+    letters = letters[:2000]
+    n = len(letters)
+    inf = float("inf")
+    # Two states per position: the last piece was a known word (0) or an unknown letter
+    # (1). A known word costs 1, an unknown letter 1, and starting an unknown word 3 more.
+    cost = [[inf, inf] for _ in range(n + 1)]
+    back: List[List[Tuple[int, int]]] = [[(0, 0), (0, 0)] for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n):
+        for state in (0, 1):
+            c = cost[i][state]
+            if c == inf:
+                continue
+            step = c + (1.0 if state == 1 else 4.0)
+            if step < cost[i + 1][1]:
+                cost[i + 1][1], back[i + 1][1] = step, (i, state)
+            for j in range(i + 1, min(n, i + 12) + 1):
+                if letters[i:j] in COMMON_WORDS and c + 1.0 < cost[j][0]:
+                    cost[j][0], back[j][0] = c + 1.0, (i, state)
+    pieces: List[str] = []
+    j, state = n, 0 if cost[n][0] <= cost[n][1] else 1
+    unknown: List[str] = []
+    while j > 0:
+        i, prev = back[j][state]
+        if state == 1:
+            unknown.append(letters[i])
+            if prev == 0:
+                pieces.append("".join(reversed(unknown)))
+                unknown = []
+        else:
+            pieces.append(letters[i:j])
+        j, state = i, prev
+    return " ".join(reversed(pieces))
+
+
+# --- letter ciphers with no instruction naming them: "What does this mean? Jung vf ..." ---
+# A stretch of Latin words that reads as English only after ROT13, another Caesar shift,
+# Atbash, reversal or pig latin is deciphered. The stretch is a line, or what follows the
+# first colon or question mark of a line (a template's lead-in: "ROT13 encoded string:").
+_LEAD_IN = re.compile(r"[:?]\s{0,4}['\"\u201c`]?")
+_MAX_SEGMENTS = 32  # lines examined per text: a text full of them is judged on the first
+_SEGMENT = 4000
+_MIN_WORDS = 3
+_PLAIN_RATE = 0.2  # at most this share of common words before deciphering ...
+_ENGLISH_RATE = 0.35  # ... and at least this share after
+_PIG = re.compile(r"\b[a-z]{1,30}ay\b")
+
+
+_ONSETS = _word_set("th wh ch sh ph st sp sk sl sm sn sw tr pr cr br dr fr gr bl cl fl gl pl kn "
+                    "wr sc str thr spr scr chr sch squ")  # fmt: skip
+
+
+def _unpig(m: re.Match[str]) -> str:
+    """One pig-latin word back in English: the consonants moved behind it ("ethay" ->
+    "the"), or a word that starts with a vowel ("useryay" -> "user")."""
+    word = m.group(0)
+    stem = word[:-2]
+    trailing = 0
+    while trailing < min(3, len(stem) - 1) and stem[-1 - trailing] not in "aeiouy":
+        trailing += 1
+    moves = [stem[-k:] + stem[:-k] for k in range(1, trailing + 1)]
+    for moved in moves:
+        if moved in COMMON_WORDS:
+            return moved
+    if word[0] in "aeiou" and len(word) > 3 and word[-3] in "wyh":
+        return word[:-3]
+    for k in range(trailing, 1, -1):
+        if stem[-k:] in _ONSETS:
+            return moves[k - 1]
+    return moves[0] if moves else stem
+
+
+def _decipherings(segment: str) -> Iterator[Tuple[str, str]]:
+    """Candidate plain texts of ``segment``: (encoding, text), cheapest first."""
+    yield "rot13", _shift(segment, 13)
+    shift = _best_shift(segment)
+    if shift not in (0, 13):
+        yield "caesar", _shift(segment, -shift)
+    yield "atbash", segment.translate(_ATBASH)
+    yield "reversed", segment[::-1]
+    words = _LATIN_WORD.findall(segment)
+    if sum(w.endswith("ay") for w in words) * 2 >= len(words):
+        yield "pig_latin", _PIG.sub(_unpig, segment)
+
+
+def find_unmarked(view: str) -> Iterator[Decoded]:
+    """Latin text that reads as English only once deciphered (``view``: lower case).
+
+    A line, or the part of it after a colon or question mark, with few common English
+    words is deciphered in each way; a deciphering where at least ``_ENGLISH_RATE`` of the
+    words are common English words is yielded. Text in another language reads as English
+    under no deciphering, so it yields nothing. ``start``/``end`` index ``view``.
+    """
+    examined = 0
+    pos = 0
+    n = len(view)
+    while pos < n and examined < _MAX_SEGMENTS:
+        stop = view.find("\n", pos)
+        if stop < 0:
+            stop = n
+        line_start, pos = pos, stop + 1
+        for start in range(line_start, stop, _SEGMENT):
+            end = min(stop, start + _SEGMENT)
+            lead = _LEAD_IN.search(view, start, min(end, start + 200))
+            if lead and lead.end() < end:
+                start = lead.end()
+            segment = view[start:end]
+            words = _LATIN_WORD.findall(segment[:2000])
+            if len(words) < _MIN_WORDS or sum(map(len, words)) < 12:
+                continue
+            hits, rate = english_rate(segment)
+            if rate > _PLAIN_RATE:
+                continue
+            examined += 1
+            for encoding, plain in _decipherings(segment):
+                hits, rate = english_rate(plain)
+                if hits >= _MIN_WORDS and rate >= _ENGLISH_RATE:
+                    yield Decoded(start, end, encoding, plain)
+                    break
+            if examined >= _MAX_SEGMENTS:
+                break

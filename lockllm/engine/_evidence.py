@@ -13,7 +13,7 @@ import re
 from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._decode import Decoded as _Run
-from ._decode import find_ciphered, find_encoded, find_spread
+from ._decode import find_ciphered, find_encoded, find_spread, find_unmarked
 from ._detector import Detector, Finding, TextView
 from ._normalize import Normalized
 from ._rule import Rule
@@ -30,6 +30,7 @@ __all__ = [
     "SpacedOut",
     "Spread",
     "Suffix",
+    "Unmarked",
     "collect_hits",
     "default_detectors",
     "document_context",
@@ -301,18 +302,50 @@ class Ciphers:
         return found
 
 
+# A decoded payload that is itself a request to override the instructions, extract the
+# prompt or exfiltrate data, or that asks for something an assistant declines: hiding such a
+# request in an encoding is the attack. A benign question encoded the same way adds nothing.
+ENCODED_REQUEST = 0.8
+ENCODED_HARM = 0.8
+_LETTER_CIPHERS = frozenset(("reversed", "caesar", "atbash", "pig_latin", "spread"))
+_REQUEST_CATEGORIES = frozenset(
+    ("instruction_override", "prompt_extraction", "jailbreak", "data_exfiltration", "tool_abuse")
+)
+
+
 def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Finding]:
     """Findings on the runs whose decoding holds strong evidence (``in_view``: the runs
     index ``view.text``, else ``view.original``)."""
+    from ._harm import declined_intent
+
     found: List[Finding] = []
     for d in runs:
-        strong = [f for f in view.rescan(d.text) if f.weight >= 0.4]
-        if not strong:
+        inner = view.rescan(d.text)
+        strong = [f for f in inner if f.weight >= 0.4]
+        if d.encoding in _LETTER_CIPHERS or d.encoding.startswith("rot"):
+            # A wrong deciphering reads as gibberish: no evidence of a suffix attack.
+            strong = [f for f in strong if f.category != "adversarial_suffix"]
+        request = any(
+            (f.category in _REQUEST_CATEGORIES and f.weight >= 0.6)
+            or f.rule.startswith("obfuscation.encoded_request")
+            for f in strong
+        )
+        harm = declined_intent(d.text.lower()) if d.encoding != "spread" else 0.0
+        if not (strong or harm > 0):
             continue
-        best = max(strong, key=lambda f: f.weight)
         s, e = view.to_original(d.start, d.end) if in_view else (d.start, d.end)
-        found.append(Finding(s, e, best.category, best.weight, best.rule + "." + d.encoding))
-        found.append(Finding(s, e, "obfuscation", best.weight, "obfuscation." + d.encoding))
+        if strong:
+            best = max(strong, key=lambda f: f.weight)
+            found.append(Finding(s, e, best.category, best.weight, best.rule + "." + d.encoding))
+            found.append(Finding(s, e, "obfuscation", best.weight, "obfuscation." + d.encoding))
+        if request:
+            found.append(
+                Finding(s, e, "obfuscation", ENCODED_REQUEST, "obfuscation.encoded_request")
+            )
+        if harm > 0:
+            found.append(
+                Finding(s, e, "obfuscation", ENCODED_HARM * harm, "obfuscation.encoded_harm")
+            )
     return found
 
 
@@ -351,6 +384,18 @@ class Deciphered:
     def detect(self, view: TextView) -> List[Finding]:
         """Findings on the payloads whose deciphering holds strong evidence."""
         return _rescanned(view, find_ciphered(view.text), in_view=True)
+
+
+class Unmarked:
+    """Latin text that reads as English only once deciphered (ROT13, another Caesar shift,
+    Atbash, reversal, pig latin) with no instruction naming the cipher ("What does this
+    mean? Jung vf ..."), deciphered and re-scanned."""
+
+    name = "unmarked"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """Findings on the deciphered stretches that hold strong evidence."""
+        return _rescanned(view, find_unmarked(view.text), in_view=True)
 
 
 class FormatTricks:
@@ -431,6 +476,7 @@ def default_detectors(rules: Sequence[Rule] = ()) -> List[Detector]:
         Decoded(),
         Spread(),
         Deciphered(),
+        Unmarked(),
         FormatTricks(),
         EmbeddedRequests(),
         Suffix(),
