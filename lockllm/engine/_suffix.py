@@ -1,120 +1,376 @@
 """Detect optimizer-made adversarial suffixes (GCG-style gibberish after a request).
 
-Such suffixes mix real sub-words with stray brackets, quotes and back-slashes, fuse words
-with odd casing ("similarlyNow", "SureBEtera") and leave brackets unbalanced, all on one
-line. Ordinary code has the same symbols but also keywords, assignments, indentation and
-balanced brackets; URLs and base64 runs are removed before the count; text in other
-scripts is never "weird" because only ASCII tokens are examined.
+An optimizer that searches over a model's token vocabulary leaves traces that ordinary
+writing, code and data do not: sub-words of different scripts glued into one token
+("crossльный", "acu라"), three or more scripts within a few tokens of a text that is
+otherwise in one language, words fused with odd casing ("XMLependant", "GétoStringaset"),
+long runs of glued lower-case sub-words, stray brackets, quotes and back-slashes inside
+prose, and filler runs such as "! ! ! !". Each token earns points for such traces; the
+best window of ``_WINDOW`` tokens is scored, and the score grows when that window trails
+the text after a request (where a suffix sits), above all a request an assistant declines.
+
+Code, URLs, hashes, base64 and tables are told apart: URLs, e-mail addresses and long
+unbroken runs are blanked, symbol and casing traces do not count on lines that read as
+code, and a Korean or Japanese sentence with an English word ("gem을", "Pythonの") is not
+a fused token because adjacency of East Asian and Latin letters only counts in a window
+whose letters are mostly Latin. Every step is a single pass over the text.
 """
 
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
-__all__ = ["find_suffix"]
+from ._harm import declined_intent
+
+__all__ = ["find_suffix", "suffix_score"]
 
 _WINDOW = 10
-# URLs and base64 runs; e-mail addresses are found token by token (``_mask_urls``): the
-# pattern ``\S+@\S+\.\S+`` would be retried from every position of a long token.
-_URLISH = re.compile(r"(?:https?://|www\.)\S+|[A-Za-z0-9+/=_-]{24,}")
-_TOKEN = re.compile(r"\S+")
-_INNER_SYMBOL = re.compile(r"[\[\]{}()\\<>^~`\"*]")
-_CASE_ODD = re.compile(r"^[a-z]{2,}[A-Z]|[A-Z]{2}[a-z]{3}|[a-z][A-Z]{2,}[a-z]")
-_ODD_CHARS = re.compile(r"[\[\]{}\\<>^~`*]")
-_MORSE = re.compile(r"^[.\-/]+$")
-_PUNCT_RUN = re.compile(r"^[^\w\s]{2,}$")
-_COMMON_PUNCT = {"--", "...", "->", "—", "&&", "||", "**", "==", "!!", "??", "?!", "!?", ":)",
-                 ":-)", "..", "---", "***", "###", "##", "//", "=>", "<-", "<=", ">="}  # fmt: skip
-_CODE_MARK = re.compile(
-    r"^\s{2,}\S|;\s*$|\b(?:def|return|import|class|function|const|let|var|elif|else|while|"
-    r"print|public|private|static|void|self|this|null|None|True|False|lambda|async|await|"
-    r"SELECT|FROM|WHERE)\b|==|!=|=>|:=|\+=|\w\s?=\s?[\w\"'\[{(]|\\(?:frac|sqrt|sum|int|begin|"
-    r"end|left|right|cdot|times|alpha|beta|mathbb|text)\b|</?[A-Za-z][^<>\n]{0,200}>"
+_TRAIL = 10  # a window ending within the last _TRAIL tokens trails the text
+_EMIT = 3.0  # lowest score that is a finding
+_TOP = 6.0  # score of the highest weight
+_REQUEST = 600  # characters before a suffix read for a declined request
+_MAX_TOKEN = 60  # longer tokens are hashes, base64, minified code or CJK sentences
+# URLs, e-mail addresses and long runs without spaces (hashes, base64, identifiers) are
+# blanked before tokens are read. Bounded, non-nested quantifiers: linear time.
+_BLANK = re.compile(
+    r"(?:https?://|www\.)\S{1,2000}|[\w.+-]{1,200}@[\w-]{1,200}\.[\w.]{1,200}"
+    r"|[A-Za-z0-9+/=_-]{24,}"
 )
+_TOKEN = re.compile(r"\S+")
+# Marks of code, markup and data that English prose does not have (no keywords: "this",
+# "print" or "class" are ordinary words).
+_CODE_MARK = re.compile(
+    r"^[ \t]{2,}\S|[;{}]\s*$|^\s*(?:>>>|\$ |#include|@\w|[-*] `)|==|!=|=>|->|:=|\+=|&&|\|\|"
+    r"|\b[A-Za-z_]\w{0,40}\((?:[^()\s]|\)\s*$)|\$\{|\{\{|`[^`\n]{1,200}`|</?[a-z][a-z0-9]{0,10}[\s/>]"
+    r"|\\(?:frac|sqrt|sum|int|begin|end|left|right|cdot|times|alpha|beta|mathbb|text)\b"
+    r"|^\s*\|.{0,2000}\|\s*$|^[^,\n]{0,80}(?:,[^,\n]{0,80}){3}|^\s*[A-Za-z_][\w.]{0,40} ?= ?\S"
+)
+# Casing that identifiers and brand names (camelCase, PascalCase, "IOException") seldom
+# have: a capital pair inside lower case ("SureBEtera") or a lower-case tail after a hump
+# that is not itself capitalised ("similarlyNow" is camelCase, half a point).
+_CASE_ODD = re.compile(r"[a-z][A-Z]{2,}[a-z]")
+_CAMEL = re.compile(r"^[a-z]{3,}[A-Z][a-z]")
+_CAPS_WORD = re.compile(r"^[A-Z]{2,6}[a-z]{3}")
+# Brackets, braces, back-slashes and back-ticks inside a token of prose, as optimizers leave
+# them ("[\\Dispatch", "Sur}\\,", "[`rium"); letter mnemonics ("[f]orcefully") and LaTeX
+# commands are removed first.
+_GLUED = re.compile(r"[A-Za-z][\\`]|[\\`][A-Za-z]|[A-Za-z]\"[A-Za-z]")
+# Punctuation soup: a back-slash beside other punctuation ("describing.\\", "\"\\!--Two"),
+# brackets in reverse order (".](Me") and asterisks between letters ("giving**ONE").
+_SOUP = re.compile(r"[^\w\s:]\\|\\[^\w\s]|\]\(|\)\(|\}\{|[A-Za-z]\*{2,3}[A-Za-z]")
+_MNEMONIC = re.compile(
+    r"\[[A-Za-z0-9]{1,3}\]|\\[A-Za-z]{1,20}|\{\{[^{}]{0,80}\}\}|\$\{[^{}]{0,80}\}"
+    r"|\\(?:033|x1b|e)\[[0-9;]{0,20}m"
+)
+_RARE_SYMBOL = re.compile(r"[\\{}\[\]<>@^~`]")
+_LONG_LOWER = re.compile(r"[a-z]{15,}")
+_COMMON_PUNCT = frozenset(
+    ["", "--", "...", "->", "&&", "||", "**", "==", "!!", "??", "?!", "!?", ":)", ":-)", "..",
+     "---", "***", "###", "##", "//", "=>", "<-", "<=", ">=", "|-|", "~~", "[]", "{}", "()"]
+)  # fmt: skip
+_WRAP = "([{<\"'*_)]}>,.:;!?`$"
+_FILLERS = {"!": 1, "[": 1, "]": -1}
+
+# Letter scripts by code point (0: Latin, 1: East Asian (Han, kana, Hangul), 2+: others).
+_LATIN, _EAST, _GREEK = 0, 1, 3
+_RANGES = (
+    (0x250, _LATIN), (0x370, -1), (0x400, 3), (0x530, 4), (0x590, 5), (0x600, 6),
+    (0x780, 7), (0x900, 8), (0xE00, 9), (0xE80, 10), (0x1000, 11), (0x10A0, 12),
+    (0x1100, 13), (0x1200, _EAST), (0x1D00, 14), (0x1F00, _LATIN), (0x2000, 3),
+    (0x3000, -1), (0xA000, _EAST), (0xAC00, 15), (0xD7B0, _EAST), (0xF900, -1),
+    (0xFB00, _EAST), (0xFB50, 16), (0xFE00, 7), (0xFE70, -1), (0xFF00, 7), (0xFFF0, 17),
+)  # fmt: skip
 
 
-def _weird(tok: str) -> bool:
-    if not tok.isascii():
-        return False
-    core = tok.lstrip("([{<\"'*_").rstrip(")]}>\"',.:;!?*_")
-    if not core:
-        return len(tok) >= 2 and tok not in _COMMON_PUNCT and not _MORSE.match(tok)
-    if not any(c.isalpha() for c in core):
-        return (
-            not any(c.isdigit() for c in core)
-            and len(core) >= 2
-            and core not in _COMMON_PUNCT
-            and not _MORSE.match(core)
-        )
+def _script(ch: str) -> int:
+    """Script class of a letter (-1 for none)."""
+    o = ord(ch)
+    if o < 0x80:
+        return _LATIN if ch.isalpha() else -1
+    if not ch.isalpha():
+        return -1
+    for hi, sc in _RANGES:
+        if o < hi:
+            return sc
+    return 18
+
+
+# What a token contributes to a window: points (script-independent traces: casing,
+# symbols, fused scripts), the part of them that does not count on code lines, East Asian
+# letters, short East Asian fragments glued to Latin letters, a bit set of the scripts of
+# its letters and a filler count (a lone "!" or "[" is 1; "]" takes one back: "- [ ] task").
+_Traits = Tuple[float, float, int, int, int, int]
+_NO_TRAITS: _Traits = (0.0, 0.0, 0, 0, 0, 0)
+_LATIN_BIT = 1 << _LATIN
+_PLAIN_WORD: _Traits = (0.0, 0.0, 0, 0, _LATIN_BIT, 0)
+_NOT_LETTER = {c: None for c in range(128) if not chr(c).isalpha()}
+# An ASCII token without any of these has no casing or symbol trace (most words).
+_ASCII_CUE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|[\\`\"()\[\]{}*]")
+# URLs, e-mail addresses, hashes and base64 runs carry no trace.
+_ADDRESS = re.compile(r"[^@\s]{1,200}@[\w-]{1,200}\.\w")
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
+_OPAQUE_MARK = re.compile(r"[0-9+/=_-]|[a-z][A-Z]")
+
+
+def _traits(tok: str) -> _Traits:
+    """What ``tok`` contributes to a window (see ``_Traits``)."""
+    if len(tok) > _MAX_TOKEN or "://" in tok or tok.startswith("www."):
+        return _NO_TRAITS
+    if tok.isascii():
+        return _ascii_traits(tok)
+    latin = letters = east = east_adj = 0
+    hard = 0.0
+    scripts = 0
+    prev = -1  # script of the previous character when it is a letter
+    run = 0  # length of the current run of one script
+    east_after_latin = False  # the current East Asian run follows a Latin letter
+    for ch in tok + " ":
+        sc = _script(ch)
+        if sc != prev and prev == _EAST and run <= 2 and (east_after_latin or sc == _LATIN):
+            east_adj += 1  # a short East Asian fragment glued to Latin letters ("acu라")
+        if sc < 0:
+            prev = -1
+            run = 0
+            continue
+        letters += 1
+        if sc == _LATIN:
+            latin += 1
+        elif sc == _EAST:
+            east += 1
+        scripts |= 1 << min(sc, 30)
+        if sc == prev:
+            run += 1
+            continue
+        if prev >= 0 and _EAST not in (prev, sc):
+            if prev + sc == _GREEK and _LATIN in (prev, sc):
+                hard += 0.25  # a Greek letter beside Latin ones is a math variable ("λx")
+            else:
+                hard += 1
+        east_after_latin = sc == _EAST and prev == _LATIN
+        prev = sc
+        run = 1
+    points = 2.0 * min(hard, 2)
+    code_points = 0.0
+    if latin and letters == latin and _CAMEL.search(tok.strip(_WRAP)):
+        code_points = 1.0  # accented Latin fused with odd casing ("GétoStringaset")
+    if not scripts:
+        return _NO_TRAITS
+    return (points + code_points, code_points, east, east_adj, scripts, 0)
+
+
+def _ascii_traits(tok: str) -> _Traits:
+    if "@" in tok and _ADDRESS.search(tok):
+        return _NO_TRAITS
+    letters = len(tok.translate(_NOT_LETTER))
+    filler = _FILLERS.get(tok, 0)
+    if letters:
+        core = tok.strip(_WRAP)
+        code_points = points = 0.0
+        if len(core) >= 24 and _OPAQUE.fullmatch(core) and _OPAQUE_MARK.search(core):
+            return _NO_TRAITS
+        if len(tok) >= 20 and len(tok) - letters >= 8:
+            return _NO_TRAITS  # ASCII85, hex dumps, minified code
+        if _ASCII_CUE.search(tok):
+            code_points = _ascii_word(core, _MNEMONIC.sub("", tok))
+        if len(core) >= 15 and _LONG_LOWER.fullmatch(core):
+            points = 1.0 if len(core) >= 18 else 0.5
+        if not points and not code_points:
+            return _PLAIN_WORD
+        return (points + code_points, code_points, 0, 0, _LATIN_BIT, 0)
+    if len(tok) >= 2 and len(set(tok)) >= 2 and _RARE_SYMBOL.search(tok):
+        core = tok.strip(_WRAP)
+        common = tok in _COMMON_PUNCT or core in _COMMON_PUNCT
+        if not common and not any(c.isdigit() for c in tok):
+            return (1.0, 1.0, 0, 0, 0, 0)
+    return (0.0, 0.0, 0, 0, 0, filler) if filler else _NO_TRAITS
+
+
+def _ascii_word(core: str, raw: str) -> float:
+    """Points of an ASCII token with letters for odd casing and glued symbols (``core``:
+    the token without wrapping punctuation, ``raw``: without mnemonics, LaTeX commands
+    and placeholders)."""
+    bare = raw.strip(_WRAP)
+    points = 0.0
     if _CASE_ODD.search(core):
-        return True
-    return bool(_INNER_SYMBOL.search(core))
+        points += 1.0
+    elif _CAMEL.search(core) or _CAPS_WORD.search(core):
+        points += 0.5
+    if _GLUED.search(bare) or _unbalanced(bare) or _SOUP.search(raw):
+        points += 1.0
+    return points
 
 
-def _mask_urls(line: str) -> str:
-    """``line`` with URLs, e-mail addresses and base64 runs overwritten by ``u``."""
-    line = _URLISH.sub(lambda m: "u" * len(m.group(0)), line)
-    if "@" not in line:
-        return line
-    return _TOKEN.sub(lambda m: _mask_address(m.group(0)), line)
-
-
-def _mask_address(tok: str) -> str:
-    at = tok.find("@", 1)
-    if at != -1 and "." in tok[at + 2 : -1]:
-        return "u" * len(tok)
-    return tok
-
-
-def _balance_error(text: str) -> int:
+def _unbalanced(core: str) -> bool:
+    """A bracket of ``core`` without its partner inside it ("klass[", "Sur}")."""
     return (
-        abs(text.count("(") - text.count(")"))
-        + abs(text.count("[") - text.count("]"))
-        + abs(text.count("{") - text.count("}"))
+        core.count("(") != core.count(")")
+        or core.count("[") != core.count("]")
+        or core.count("{") != core.count("}")
     )
 
 
-def find_suffix(text: str) -> Optional[Tuple[int, int, float]]:
-    """Return ``(start, end, weight)`` of the most suffix-like stretch, or ``None``."""
-    if len(_ODD_CHARS.findall(text)) < 3:
-        return None
-    best: Optional[Tuple[int, int, float]] = None
+class _Entry(NamedTuple):
+    """A token with a trace: its index among the text's tokens and its line."""
+
+    at: int
+    line: int
+    traits: _Traits
+
+
+def _window_score(
+    entries: List[_Entry], points: List[float], n: int, east_text: bool
+) -> Tuple[float, int]:
+    """Best score of a window of ``_WINDOW`` tokens and the index of its first entry.
+
+    ``points`` are the entries' points as counted (code lines discounted), ``n`` the
+    number of tokens of the text and ``east_text`` says whether the text is partly
+    Chinese, Japanese or Korean, where an East Asian word beside a Latin one is ordinary.
+    Only tokens with a trace are listed (most tokens of any text have none), so the best
+    window starts at one of them; two pointers walk the list once.
+    """
+    best, best_i = 0.0, -1
+    k = 0
+    total = east = fill = 0.0
+    per_script = [0] * 31
+    distinct = 0
+    for i, first in enumerate(entries):
+        stop = first.at + _WINDOW
+        while k < len(entries) and entries[k].at < stop:
+            e = entries[k]
+            total += points[k]
+            east += e.traits[3]
+            fill += e.traits[5]
+            distinct += _add(per_script, e.traits[4])
+            k += 1
+        score = total
+        if not east_text:
+            score += min(east, 4.0)
+        if distinct >= 3:
+            score += 1.5 * (distinct - 2)
+        if fill >= 4:
+            score += 3.0
+        if score > 0 and first.at > 0 and first.at + _WINDOW > n - _TRAIL:
+            score += 1.0  # a suffix trails the request it rides on
+        if score > best:
+            best, best_i = score, i
+        total -= points[i]
+        east -= first.traits[3]
+        fill -= first.traits[5]
+        distinct -= _drop(per_script, first.traits[4])
+    return best, best_i
+
+
+def _add(per_script: List[int], bits: int) -> int:
+    new = 0
+    k = 0
+    while bits:
+        if bits & 1:
+            per_script[k] += 1
+            new += per_script[k] == 1
+        bits >>= 1
+        k += 1
+    return new
+
+
+def _drop(per_script: List[int], bits: int) -> int:
+    gone = 0
+    k = 0
+    while bits:
+        if bits & 1:
+            per_script[k] -= 1
+            gone += per_script[k] == 0
+        bits >>= 1
+        k += 1
+    return gone
+
+
+def _code_lines(lines: List[str]) -> List[bool]:
+    """Which lines read as code, markup or data rows.
+
+    A line with two marks of code is code; so is a line with one mark in a text with three
+    or more such lines, and every line inside a fenced block.
+    """
+    marks = [len(_CODE_MARK.findall(line)) for line in lines]
+    codeish = sum(m > 0 for m in marks) >= 3
+    out = []
+    fenced = False
+    for line, m in zip(lines, marks):
+        fence = line.lstrip().startswith("```")
+        out.append(fenced or fence or m >= 2 or (m == 1 and codeish))
+        if fence:
+            fenced = not fenced
+    return out
+
+
+def suffix_score(text: str) -> Tuple[float, int, int]:
+    """Raw score of the most suffix-like window and its ``(start, end)`` in ``text``."""
+    lines = text.split("\n")
+    memo: Dict[str, _Traits] = {}
+    entries: List[_Entry] = []
+    n = 0
+    # In a text with other scripts, plain Latin words are listed too: whether a window holds
+    # Latin letters decides how many scripts it has.
+    keep_plain = not text.isascii()
+    for line_no, line in enumerate(lines):
+        for tok in line.split():
+            traits = memo.get(tok)
+            if traits is None:
+                traits = memo[tok] = _traits(tok)
+            if traits is not _NO_TRAITS and (keep_plain or traits is not _PLAIN_WORD):
+                entries.append(_Entry(n, line_no, traits))
+            n += 1
+    if not entries:
+        return 0.0, 0, 0
+    if any(e.traits[1] or e.traits[5] for e in entries):
+        code = _code_lines(lines)
+        # Symbols, casing and fillers ("gst-launch a ! b ! c") are ordinary in code.
+        entries = [
+            _Entry(e.at, e.line, (e.traits[0] - e.traits[1], 0.0, *e.traits[2:5], 0))
+            if code[e.line] else e
+            for e in entries
+        ]  # fmt: skip
+    points = [e.traits[0] for e in entries]
+    east_text = sum(e.traits[2] for e in entries) >= 0.1 * max(len(text) - text.count(" "), 1)
+    score, first = _window_score(entries, points, n, east_text)
+    if first < 0:
+        return 0.0, 0, 0
+    start_index = entries[first].at
+    end_index = min(start_index + _WINDOW, n)
+    start, end = _span(lines, start_index, end_index)
+    # Gibberish after a request an assistant declines. Asked only where it can change the
+    # weight, of the request's last characters (the harm check costs more than this one).
+    request = text[max(0, start - _REQUEST) : start] if _EMIT - 1.0 <= score < _TOP else ""
+    if request and declined_intent(request.lower()) >= 0.6:
+        score += 1.0
+    return score, start, end
+
+
+def _span(lines: List[str], first: int, stop: int) -> Tuple[int, int]:
+    """Character range of tokens ``first`` to ``stop - 1`` (a second pass, made once)."""
+    index = 0
     pos = 0
-    for line in text.split("\n"):
-        line_start = pos
+    start = end = 0
+    for line in lines:
+        for m in _TOKEN.finditer(line):
+            if index == first:
+                start = pos + m.start()
+            if index == stop - 1:
+                return start, pos + m.end()
+            index += 1
         pos += len(line) + 1
-        if len(line) < 40 or (
-            not line.isascii() and sum(ord(c) > 127 for c in line) > 0.3 * len(line)
-        ):
-            continue
-        if len(_ODD_CHARS.findall(line)) < 2:
-            continue
-        line_marks = len(_CODE_MARK.findall(line))
-        if line_marks >= 2:
-            continue
-        cleaned = _mask_urls(line)
-        toks: List[Tuple[int, int, bool]] = [
-            (m.start(), m.end(), _weird(m.group(0))) for m in _TOKEN.finditer(cleaned)
-        ]
-        if len(toks) < _WINDOW:
-            continue
-        flags = [w for _, _, w in toks]
-        for i in range(len(toks) - _WINDOW + 1):
-            count = sum(flags[i : i + _WINDOW])
-            if count < 4:
-                continue
-            s, e = toks[i][0], toks[i + _WINDOW - 1][1]
-            segment = line[s:e]
-            # A segment holds the line's marks plus at most one (";" at its end), so a
-            # line without marks needs no search per window.
-            if line_marks and len(_CODE_MARK.findall(segment)) >= 2:
-                count -= 2
-            if _balance_error(segment) >= 2:
-                count += 1
-            if count < 5:
-                continue
-            weight = 0.75 if count == 5 else 0.85 if count <= 7 else 0.9
-            if best is None or weight > best[2]:
-                best = (line_start + s, line_start + e, weight)
-    return best
+    return start, end
+
+
+def find_suffix(text: str) -> Optional[Tuple[int, int, float]]:
+    """Return ``(start, end, weight)`` of the most suffix-like stretch, or ``None``.
+
+    The weight is on the rules' scale: 0.8 and above flags at medium on its own (in the
+    training data a score of 4 is reached by about three suffixes in four and by two
+    benign rows in 15,000), 0.7 is evidence for the stacker to weigh.
+    """
+    score, start, end = suffix_score(text)
+    if score < _EMIT:
+        return None
+    weight = 0.7 if score < 4.0 else 0.8 if score < 5.0 else 0.85 if score < _TOP else 0.9
+    return start, end, weight
