@@ -27,6 +27,7 @@ __all__ = ["find_suffix", "suffix_score"]
 
 _WINDOW = 10
 _TRAIL = 10  # a window ending within the last _TRAIL tokens trails the text
+_REQUEST_TOKENS = 4  # ... if at least this many tokens come before it
 _EMIT = 3.0  # lowest score that is a finding
 _TOP = 6.0  # score of the highest weight
 _REQUEST = 600  # characters before a suffix read for a declined request
@@ -45,12 +46,14 @@ _CODE_MARK = re.compile(
     r"|\b[A-Za-z_]\w{0,40}\((?:[^()\s]|\)\s*$)|\$\{|\{\{|`[^`\n]{1,200}`|</?[a-z][a-z0-9]{0,10}[\s/>]"
     r"|\\(?:frac|sqrt|sum|int|begin|end|left|right|cdot|times|alpha|beta|mathbb|text)\b"
     r"|^\s*\|.{0,2000}\|\s*$|^[^,\n]{0,80}(?:,[^,\n]{0,80}){3}|^\s*[A-Za-z_][\w.]{0,40} ?= ?\S"
+    r'|"\w{1,40}": ?["\[{\d]'
 )
 # Casing that identifiers and brand names (camelCase, PascalCase, "IOException") seldom
 # have: a capital pair inside lower case ("SureBEtera") or a lower-case tail after a hump
 # that is not itself capitalised ("similarlyNow" is camelCase, half a point).
 _CASE_ODD = re.compile(r"[a-z][A-Z]{2,}[a-z]")
-_CAMEL = re.compile(r"^[a-z]{3,}[A-Z][a-z]")
+_CAMEL = re.compile(r"^[a-z]{3,}[A-Z][a-z]|[a-z]{3}[A-Z]{2,}$")
+_LONG_TAIL = re.compile(r"[a-z][A-Z][a-z]{13}")  # "ClassLoaderlinewidth"
 _CAPS_WORD = re.compile(r"^[A-Z]{2,6}[a-z]{3}")
 # Brackets, braces, back-slashes and back-ticks inside a token of prose, as optimizers leave
 # them ("[\\Dispatch", "Sur}\\,", "[`rium"); letter mnemonics ("[f]orcefully") and LaTeX
@@ -61,12 +64,13 @@ _GLUED = re.compile(r"[A-Za-z][\\`]|[\\`][A-Za-z]|[A-Za-z]\"[A-Za-z]")
 _SOUP = re.compile(r"[^\w\s:]\\|\\[^\w\s]|\]\(|\)\(|\}\{|[A-Za-z]\*{2,3}[A-Za-z]")
 _MNEMONIC = re.compile(
     r"\[[A-Za-z0-9]{1,3}\]|\\[A-Za-z]{1,20}|\{\{[^{}]{0,80}\}\}|\$\{[^{}]{0,80}\}"
+    r"|\{\w{1,40}\}|\[\w{1,40}\]"
     r"|\\(?:033|x1b|e)\[[0-9;]{0,20}m"
 )
 _RARE_SYMBOL = re.compile(r"[\\{}\[\]<>@^~`]")
 _LONG_LOWER = re.compile(r"[a-z]{15,}")
 _COMMON_PUNCT = frozenset(
-    ["", "--", "...", "->", "&&", "||", "**", "==", "!!", "??", "?!", "!?", ":)", ":-)", "..",
+    ["--", "...", "->", "&&", "||", "**", "==", "!!", "??", "?!", "!?", ":)", ":-)", "..",
      "---", "***", "###", "##", "//", "=>", "<-", "<=", ">=", "|-|", "~~", "[]", "{}", "()"]
 )  # fmt: skip
 _WRAP = "([{<\"'*_)]}>,.:;!?`$"
@@ -152,8 +156,14 @@ def _traits(tok: str) -> _Traits:
         run = 1
     points = 2.0 * min(hard, 2)
     code_points = 0.0
-    if latin and letters == latin and _CAMEL.search(tok.strip(_WRAP)):
+    core = tok.strip(_WRAP)
+    if latin and letters == latin and _CAMEL.search(core):
         code_points = 1.0  # accented Latin fused with odd casing ("GétoStringaset")
+    if latin and not east and _ASCII_CUE.search(tok):
+        raw = _MNEMONIC.sub("", tok)
+        bare = raw.strip(_WRAP)
+        if _GLUED.search(bare) or _unbalanced(raw, bare) or _SOUP.search(raw):
+            code_points += 1.0
     if not scripts:
         return _NO_TRAITS
     return (points + code_points, code_points, east, east_adj, scripts, 0)
@@ -180,7 +190,7 @@ def _ascii_traits(tok: str) -> _Traits:
         return (points + code_points, code_points, 0, 0, _LATIN_BIT, 0)
     if len(tok) >= 2 and len(set(tok)) >= 2 and _RARE_SYMBOL.search(tok):
         core = tok.strip(_WRAP)
-        common = tok in _COMMON_PUNCT or core in _COMMON_PUNCT
+        common = tok.rstrip(",;.:") in _COMMON_PUNCT or core in _COMMON_PUNCT
         if not common and not any(c.isdigit() for c in tok):
             return (1.0, 1.0, 0, 0, 0, 0)
     return (0.0, 0.0, 0, 0, 0, filler) if filler else _NO_TRAITS
@@ -192,21 +202,27 @@ def _ascii_word(core: str, raw: str) -> float:
     and placeholders)."""
     bare = raw.strip(_WRAP)
     points = 0.0
-    if _CASE_ODD.search(core):
+    if _CASE_ODD.search(core) or _LONG_TAIL.search(core):
         points += 1.0
     elif _CAMEL.search(core) or _CAPS_WORD.search(core):
         points += 0.5
-    if _GLUED.search(bare) or _unbalanced(bare) or _SOUP.search(raw):
+    if _GLUED.search(bare) or _unbalanced(raw, bare) or _SOUP.search(raw):
         points += 1.0
     return points
 
 
-def _unbalanced(core: str) -> bool:
-    """A bracket of ``core`` without its partner inside it ("klass[", "Sur}")."""
+def _unbalanced(raw: str, core: str) -> bool:
+    """A bracket without its partner inside the token (``raw``), and not one opening or
+    closing a parenthesis of prose ("(see", "page)."): also in ``core`` without them."""
+    return _lonely_bracket(raw) and _lonely_bracket(core)
+
+
+def _lonely_bracket(core: str) -> bool:
     return (
         core.count("(") != core.count(")")
         or core.count("[") != core.count("]")
         or core.count("{") != core.count("}")
+        or ("<" in core and core.count("<") != core.count(">"))
     )
 
 
@@ -247,10 +263,11 @@ def _window_score(
         if not east_text:
             score += min(east, 4.0)
         if distinct >= 3:
-            score += 1.5 * (distinct - 2)
+            # A list of languages, each named in its own script, has no other trace.
+            score += 1.5 * (distinct - 2) if score > 0 else 1.5
         if fill >= 4:
             score += 3.0
-        if score > 0 and first.at > 0 and first.at + _WINDOW > n - _TRAIL:
+        if score > 0 and first.at >= _REQUEST_TOKENS and first.at + _WINDOW > n - _TRAIL:
             score += 1.0  # a suffix trails the request it rides on
         if score > best:
             best, best_i = score, i
@@ -288,8 +305,9 @@ def _drop(per_script: List[int], bits: int) -> int:
 def _code_lines(lines: List[str]) -> List[bool]:
     """Which lines read as code, markup or data rows.
 
-    A line with two marks of code is code; so is a line with one mark in a text with three
-    or more such lines, and every line inside a fenced block.
+    A line with two marks of code (one per 100 characters on a long line: a suffix may hold
+    a "==" or "->" or two) is code; so is a line with one mark in a text with three or more
+    such lines, and every line inside a fenced block.
     """
     marks = [len(_CODE_MARK.findall(line)) for line in lines]
     codeish = sum(m > 0 for m in marks) >= 3
@@ -297,7 +315,8 @@ def _code_lines(lines: List[str]) -> List[bool]:
     fenced = False
     for line, m in zip(lines, marks):
         fence = line.lstrip().startswith("```")
-        out.append(fenced or fence or m >= 2 or (m == 1 and codeish))
+        dense = m >= 2 and m * 100 >= len(line)
+        out.append(fenced or fence or dense or (m >= 1 and codeish))
         if fence:
             fenced = not fenced
     return out
