@@ -307,6 +307,15 @@ class Ciphers:
 # request in an encoding is the attack. A benign question encoded the same way adds nothing.
 ENCODED_REQUEST = 0.8
 ENCODED_HARM = 0.8
+# Asking for a secret (the password, a key, the hidden prompt): ordinary from a user who
+# forgot their own, an extraction attempt when it has been encoded to get past a filter.
+_SECRET_ASK = re.compile(
+    r"\b(?:what(?:'s| is| was| are)|tell me|give me|reveal|show me|print|say|spell|repeat|"
+    r"share|output|leak|disclose)\b[^.?!\n]{0,40}?\b(?:password|passcode|passphrase|"
+    r"secret(?: key| word| code| phrase)?|api key|access key|private key|system prompt|"
+    r"hidden (?:prompt|instructions)|(?:initial|original|system) instructions)\b"
+    r"(?! (?:policy|policies|managers?|strength|requirements?|reset|rules|hygiene|length))"
+)
 _LETTER_CIPHERS = frozenset(("reversed", "caesar", "atbash", "pig_latin", "spread"))
 _REQUEST_CATEGORIES = frozenset(
     ("instruction_override", "prompt_extraction", "jailbreak", "data_exfiltration", "tool_abuse")
@@ -330,8 +339,14 @@ def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Find
             or f.rule.startswith("obfuscation.encoded_request")
             for f in strong
         )
-        harm = declined_intent(d.text.lower()) if d.encoding != "spread" else 0.0
-        if not (strong or harm > 0):
+        lower = d.text.lower()
+        if not request and _SECRET_ASK.search(lower[:4000]):
+            request = True
+        harm = declined_intent(lower) if d.encoding != "spread" else 0.0
+        for f in inner:  # a nested payload's declined intent counts at this level too
+            if f.rule.startswith("obfuscation.encoded_harm"):
+                harm = max(harm, f.weight / ENCODED_HARM)
+        if not (strong or request or harm > 0):
             continue
         s, e = view.to_original(d.start, d.end) if in_view else (d.start, d.end)
         if strong:
