@@ -62,6 +62,16 @@ _GLUED = re.compile(r"[A-Za-z][\\`]|[\\`][A-Za-z]|[A-Za-z]\"[A-Za-z]")
 # Punctuation soup: a back-slash beside other punctuation ("describing.\\", "\"\\!--Two"),
 # brackets in reverse order (".](Me") and asterisks between letters ("giving**ONE").
 _SOUP = re.compile(r"[^\w\s:]\\|\\[^\w\s]|\]\(|\)\(|\}\{|[A-Za-z]\*{2,3}[A-Za-z]")
+# Special tokens of model vocabularies and chat templates that optimizers pick up.
+_SPECIAL = re.compile(
+    r"<\|[a-z_]{2,30}\|>|</?s>|<(?:bos|eos|unk|pad|mask|sep|cls)>|\[/?INST\]|<</?SYS>>"
+)
+# A word glued to a letter-like, mathematical, technical or box symbol is no prose
+# ("tutorial≈steps"; arrows are: "PNG→WebP"), and a BPE or SentencePiece word mark inside
+# a word is tokenizer output ("ĠtutorialĠsteps", "▁Sure▁here").
+_TECH = "\u2100-\u218f\u2200-\u23ff\u2500-\u25ff\u27c0-\u27ef\u2980-\u2aff"
+_TECH_SYMBOL = re.compile(f"[A-Za-z]{{2}}[{_TECH}]|[{_TECH}][A-Za-z]{{2}}")
+_BPE_MARK = re.compile(r"[a-z][\u0120\u010a][a-z]")
 _MNEMONIC = re.compile(
     r"\[[A-Za-z0-9]{1,3}\]|\\[A-Za-z]{1,20}|\{\{[^{}]{0,80}\}\}|\$\{[^{}]{0,80}\}"
     r"|\{\w{1,40}\}|\[\w{1,40}\]"
@@ -159,6 +169,8 @@ def _traits(tok: str) -> _Traits:
     core = tok.strip(_WRAP)
     if latin and letters == latin and _CAMEL.search(core):
         code_points = 1.0  # accented Latin fused with odd casing ("GétoStringaset")
+    if latin >= 2 and (_TECH_SYMBOL.search(tok) or _BPE_MARK.search(tok)):
+        points += 1.0  # "tutorial≈steps", "⟨Sure⟩", "ĠtutorialĠsteps", "▁Sure▁here"
     if latin and not east and _ASCII_CUE.search(tok):
         raw = _MNEMONIC.sub("", tok)
         bare = raw.strip(_WRAP)
@@ -185,10 +197,14 @@ def _ascii_traits(tok: str) -> _Traits:
             code_points = _ascii_word(core, _MNEMONIC.sub("", tok))
         if len(core) >= 15 and _LONG_LOWER.fullmatch(core):
             points = 1.0 if len(core) >= 18 else 0.5
+        if ("<" in tok or "[" in tok) and _SPECIAL.search(tok):
+            points += 0.75
         if not points and not code_points:
             return _PLAIN_WORD
         return (points + code_points, code_points, 0, 0, _LATIN_BIT, 0)
     if len(tok) >= 2 and len(set(tok)) >= 2 and _RARE_SYMBOL.search(tok):
+        if _SPECIAL.search(tok):
+            return (0.75, 0.0, 0, 0, 0, 0)
         core = tok.strip(_WRAP)
         common = tok.rstrip(",;.:") in _COMMON_PUNCT or core in _COMMON_PUNCT
         if not common and not any(c.isdigit() for c in tok):
