@@ -456,11 +456,19 @@ def _text_prefix(raw: bytes) -> str:
         return ""
 
 
+# What an inner layer of a nested encoding is written in: the base64, base32 and hex
+# alphabets, Morse and binary (an ASCII85 layer inside another reads as noise, and noise is
+# what most wrong decodings give, so it is not followed).
+_NESTED_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-. \n\r\t|:,"
+)
+
+
 def _plausible(text: str) -> bool:
-    """Readable text, or printable ASCII that may itself be an encoding (nested layers)."""
+    """Readable text, or text in an encoding's alphabet (a nested layer)."""
     if _readable(text):
         return True
-    return len(text) >= 8 and text.isascii() and all(ch.isprintable() for ch in text)
+    return len(text) >= 8 and _NESTED_CHARS.issuperset(text)
 
 
 def _b32(run: str) -> str:
@@ -531,7 +539,8 @@ def _uu_runs(text: str) -> Iterator[Decoded]:
         except binascii.Error:
             continue
         if parts and m.start() == end + 1:
-            parts.append(chunk)
+            if len(parts) * 45 < _MAX_DECODE:
+                parts.append(chunk)
         else:
             if parts:
                 yield from _uu_decoded(start, end, parts)
@@ -780,6 +789,7 @@ def segment_words(letters: str) -> str:
 # first colon or question mark of a line (a template's lead-in: "ROT13 encoded string:").
 _LEAD_IN = re.compile(r"[:?]\s{0,4}['\"\u201c`]?")
 _MAX_SEGMENTS = 32  # lines examined per text: a text full of them is judged on the first
+_MAX_DECIPHERED = 8  # stretches yielded per text
 _SEGMENT = 4000
 _MIN_WORDS = 3
 _PLAIN_RATE = 0.2  # at most this share of common words before deciphering ...
@@ -832,10 +842,10 @@ def find_unmarked(view: str) -> Iterator[Decoded]:
     words are common English words is yielded. Text in another language reads as English
     under no deciphering, so it yields nothing. ``start``/``end`` index ``view``.
     """
-    examined = 0
+    examined = yielded = 0
     pos = 0
     n = len(view)
-    while pos < n and examined < _MAX_SEGMENTS:
+    while pos < n and examined < _MAX_SEGMENTS and yielded < _MAX_DECIPHERED:
         stop = view.find("\n", pos)
         if stop < 0:
             stop = n
@@ -857,6 +867,7 @@ def find_unmarked(view: str) -> Iterator[Decoded]:
                 hits, rate = english_rate(plain)
                 if hits >= _MIN_WORDS and rate >= _ENGLISH_RATE:
                     yield Decoded(start, end, encoding, plain)
+                    yielded += 1
                     break
-            if examined >= _MAX_SEGMENTS:
+            if examined >= _MAX_SEGMENTS or yielded >= _MAX_DECIPHERED:
                 break

@@ -23,6 +23,7 @@ __all__ = [
     "Ciphers",
     "Deciphered",
     "Decoded",
+    "DisguisedRequest",
     "EmbeddedRequests",
     "FormatTricks",
     "Hit",
@@ -316,6 +317,8 @@ _SECRET_ASK = re.compile(
     r"hidden (?:prompt|instructions)|(?:initial|original|system) instructions)\b"
     r"(?! (?:policy|policies|managers?|strength|requirements?|reset|rules|hygiene|length))"
 )
+_MAX_JUDGED = 64  # decoded runs judged per detector and text
+_JUDGED_HEAD = 4000  # characters of a decoded run read for a declined intent or a secret
 _LETTER_CIPHERS = frozenset(("reversed", "caesar", "atbash", "pig_latin", "spread"))
 _REQUEST_CATEGORIES = frozenset(
     ("instruction_override", "prompt_extraction", "jailbreak", "data_exfiltration", "tool_abuse")
@@ -328,7 +331,11 @@ def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Find
     from ._harm import declined_intent
 
     found: List[Finding] = []
+    judged = 0
     for d in runs:
+        if judged >= _MAX_JUDGED:
+            break  # a text full of encoded runs is judged on the first ones
+        judged += 1
         inner = view.rescan(d.text)
         strong = [f for f in inner if f.weight >= 0.4]
         if d.encoding in _LETTER_CIPHERS or d.encoding.startswith("rot"):
@@ -339,8 +346,8 @@ def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Find
             or f.rule.startswith("obfuscation.encoded_request")
             for f in strong
         )
-        lower = d.text.lower()
-        if not request and _SECRET_ASK.search(lower[:4000]):
+        lower = d.text[:_JUDGED_HEAD].lower()
+        if not request and _SECRET_ASK.search(lower):
             request = True
         harm = declined_intent(lower) if d.encoding != "spread" else 0.0
         for f in inner:  # a nested payload's declined intent counts at this level too
@@ -411,6 +418,73 @@ class Unmarked:
     def detect(self, view: TextView) -> List[Finding]:
         """Findings on the deciphered stretches that hold strong evidence."""
         return _rescanned(view, find_unmarked(view.text), in_view=True)
+
+
+# Words whose disguise (look-alike letters, leetspeak digits, compatibility forms) is itself
+# the tell: nobody writes "jаilbreаk" with a Cyrillic "а" or "byp4ss" by accident.
+_TRIGGER_WORDS = frozenset(
+    str.split(
+        "jailbreak jailbreaking bypass bypassing ignore disregard override circumvent evade "
+        "evading disable disabling safety filter filters filtering guardrails guardrail "
+        "restrictions censorship moderation uncensored unfiltered unrestricted jailbroken "
+        "instructions prompt password exploit malware ransomware hack hacking bomb explosives "
+        "weapon weapons poison meth"
+    )
+)
+_VIEW_WORD = re.compile(r"[^\W\d_]{2,40}")
+_DISGUISE_WEIGHT = 0.8
+
+
+def _disguised_words(view: TextView) -> List[Tuple[int, int, str]]:
+    """Words of ``view.text`` written otherwise in the original (look-alikes, leetspeak,
+    compatibility forms): their span in the original and their folded spelling."""
+    norm = view.normalized
+    original = view.original
+    if original.isascii() and not norm.leet_words:
+        return []
+    out: List[Tuple[int, int, str]] = []
+    for m in _VIEW_WORD.finditer(view.text):
+        s, e = view.to_original(m.start(), m.end())
+        if original[s:e].lower() != m.group(0):
+            out.append((s, e, m.group(0)))
+            if len(out) >= 64:
+                break
+    return out
+
+
+class DisguisedRequest:
+    """Trigger words or a declined intent written in disguise: look-alike letters,
+    leetspeak digits, compatibility forms ("How to jаilbreаk ...", "h0w t0 m4k3 4 b0mb")."""
+
+    name = "disguised"
+
+    def detect(self, view: TextView) -> List[Finding]:
+        """One finding when a disguised word is a trigger, or when two or more words are
+        disguised in a text that asks for something an assistant declines."""
+        from ._harm import declined_intent
+
+        words = _disguised_words(view)
+        if not words:
+            return []
+        for s, e, word in words:
+            if word in _TRIGGER_WORDS:
+                return [
+                    Finding(s, e, "obfuscation", _DISGUISE_WEIGHT, "obfuscation.disguised_request")
+                ]
+        if len(words) >= 2:
+            harm = declined_intent(view.text)
+            if harm >= 1.0:
+                s, e = words[0][0], words[-1][1]
+                return [
+                    Finding(
+                        s,
+                        e,
+                        "obfuscation",
+                        _DISGUISE_WEIGHT * harm,
+                        "obfuscation.disguised_request",
+                    )
+                ]
+        return []
 
 
 class FormatTricks:
@@ -492,6 +566,7 @@ def default_detectors(rules: Sequence[Rule] = ()) -> List[Detector]:
         Spread(),
         Deciphered(),
         Unmarked(),
+        DisguisedRequest(),
         FormatTricks(),
         EmbeddedRequests(),
         Suffix(),
