@@ -9,11 +9,16 @@ prose, and filler runs such as "! ! ! !". Each token earns points for such trace
 best window of ``_WINDOW`` tokens is scored, and the score grows when that window trails
 the text after a request (where a suffix sits), above all a request an assistant declines.
 
-Code, URLs, hashes, base64 and tables are told apart: URLs, e-mail addresses and long
-unbroken runs are blanked, symbol and casing traces do not count on lines that read as
-code, and a Korean or Japanese sentence with an English word ("gem을", "Pythonの") is not
-a fused token because adjacency of East Asian and Latin letters only counts in a window
-whose letters are mostly Latin. Every step is a single pass over the text.
+Code, URLs, hashes, base64 and tables are told apart: URLs, e-mail addresses, hashes,
+base64 and ASCII85 runs carry no trace; symbol, casing and filler traces do not count on
+lines that read as code (two marks of code, or one in a text with several such lines, or
+a fenced block); placeholders ("{name}", "${x}"), letter mnemonics ("[f]orce") and LaTeX
+commands are removed before symbols are counted; an East Asian fragment glued to Latin
+letters ("acu라") counts only in a text that is not itself partly Chinese, Japanese or
+Korean, where "gem을" and "Pythonの" are ordinary; a list of languages each named in its
+own script has many scripts but no other trace. Tokens are read once (memoised per
+text), and only tokens with a trace enter the window pass: linear time, and ordinary
+prose costs little more than splitting it.
 """
 
 from __future__ import annotations
@@ -32,12 +37,6 @@ _EMIT = 3.0  # lowest score that is a finding
 _TOP = 6.0  # score of the highest weight
 _REQUEST = 600  # characters before a suffix read for a declined request
 _MAX_TOKEN = 60  # longer tokens are hashes, base64, minified code or CJK sentences
-# URLs, e-mail addresses and long runs without spaces (hashes, base64, identifiers) are
-# blanked before tokens are read. Bounded, non-nested quantifiers: linear time.
-_BLANK = re.compile(
-    r"(?:https?://|www\.)\S{1,2000}|[\w.+-]{1,200}@[\w-]{1,200}\.[\w.]{1,200}"
-    r"|[A-Za-z0-9+/=_-]{24,}"
-)
 _TOKEN = re.compile(r"\S+")
 # Marks of code, markup and data that English prose does not have (no keywords: "this",
 # "print" or "class" are ordinary words).
@@ -62,6 +61,9 @@ _GLUED = re.compile(r"[A-Za-z][\\`]|[\\`][A-Za-z]|[A-Za-z]\"[A-Za-z]")
 # Punctuation soup: a back-slash beside other punctuation ("describing.\\", "\"\\!--Two"),
 # brackets in reverse order (".](Me") and asterisks between letters ("giving**ONE").
 _SOUP = re.compile(r"[^\w\s:]\\|\\[^\w\s]|\]\(|\)\(|\}\{|[A-Za-z]\*{2,3}[A-Za-z]")
+# An exclamation mark or a doubled quote glued before a lower-case word ("!ensaushed",
+# "''policy"): prose puts them after words.
+_GLUED_START = re.compile(r"(?:!|'')[a-z]{2}")
 # Special tokens of model vocabularies and chat templates that optimizers pick up.
 _SPECIAL = re.compile(
     r"<\|[a-z_]{2,30}\|>|</?s>|<(?:bos|eos|unk|pad|mask|sep|cls)>|\[/?INST\]|<</?SYS>>"
@@ -169,6 +171,8 @@ def _traits(tok: str) -> _Traits:
     core = tok.strip(_WRAP)
     if latin and letters == latin and _CAMEL.search(core):
         code_points = 1.0  # accented Latin fused with odd casing ("GétoStringaset")
+    if "\ufffd" in tok:
+        points += 1.0  # half a character: a byte-level token cut in the middle
     if latin >= 2 and (_TECH_SYMBOL.search(tok) or _BPE_MARK.search(tok)):
         points += 1.0  # "tutorial≈steps", "⟨Sure⟩", "ĠtutorialĠsteps", "▁Sure▁here"
     if latin and not east and _ASCII_CUE.search(tok):
@@ -176,7 +180,7 @@ def _traits(tok: str) -> _Traits:
         bare = raw.strip(_WRAP)
         if _GLUED.search(bare) or _unbalanced(raw, bare) or _SOUP.search(raw):
             code_points += 1.0
-    if not scripts:
+    if not scripts and not points:
         return _NO_TRAITS
     return (points + code_points, code_points, east, east_adj, scripts, 0)
 
@@ -197,6 +201,8 @@ def _ascii_traits(tok: str) -> _Traits:
             code_points = _ascii_word(core, _MNEMONIC.sub("", tok))
         if len(core) >= 15 and _LONG_LOWER.fullmatch(core):
             points = 1.0 if len(core) >= 18 else 0.5
+        if tok[0] in "!'" and _GLUED_START.match(tok):
+            code_points += 1.0
         if ("<" in tok or "[" in tok) and _SPECIAL.search(tok):
             points += 0.75
         if not points and not code_points:
