@@ -56,7 +56,7 @@ class Model:
 
     __slots__ = (
         "known_rules", "rule_knots", "segment", "stack", "stack_bias", "text", "thresholds",
-        "trusted_rules",
+        "trusted_rules", "uses_charlm",
     )  # fmt: skip
 
     def __init__(
@@ -78,6 +78,8 @@ class Model:
         self.known_rules = known_rules  # rule ids the stacker was fitted with
         self.trusted_rules = trusted_rules  # rule ids that all but never fire on benign rows
         self.rule_knots = rule_knots  # trusted rule weight -> risk (see _score.rule_risk)
+        # Whether the stacker reads the character LM's gibberish score at all.
+        self.uses_charlm = "charlm" in stack or "harm_charlm" in stack
 
     def text_logit(self, view: str) -> Tuple[float, Tuple[int, int], bool]:
         """Highest text-model score over the windows of ``view``, its window, chunked?"""

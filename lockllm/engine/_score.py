@@ -211,7 +211,8 @@ def assess(
     z_text, at_text, chunked = model.text_logit(view)
     z_seg, at_seg, _ = model.segment_logit(view)
     doc = looks_like_document(view) if document is None else document
-    lm = get_charlm().score(original)
+    # The trainer may leave the gibberish score out of the stacker: then it is not computed.
+    lm = get_charlm().score(original) if model.uses_charlm else 0.0
     trusted = model.trusted_rules
     unknown = {h.rule for h in hits if h.rule not in model.known_rules}
     if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
