@@ -56,8 +56,9 @@ def _alt(words: List[str]) -> str:
 _BENIGN_SENSE = re.compile(
     r"\b(?:kill(?:ing|s)? (?:-9 |-\w{1,8} )?(?:a |the |all |my |this |that |every |each )?"
     r"(?:python |java |node |background |zombie |child |running |stuck |hung |frozen )?"
-    r"(?:process(?:es)?|pid|task|job|thread|session|server|app|program|container|pod|"
-    r"terminal|tab|window|screen|signal|switch|command|query|connection|daemon|service)|"
+    r"(?:process(?:es)?|pids?|tasks?|jobs?|threads?|sessions?|servers?|apps?|programs?|"
+    r"containers?|pods?|terminals?|tabs?|windows?|screens?|signals?|switch(?:es)?|"
+    r"commands?|quer(?:y|ies)|connections?|daemons?|services?|workers?)|"
     r"kill(?:ing)? (?:time|the (?:lights|engine|music|mood|power|noise|weeds?|bacteria|"
     r"germs|pests|ants)|weeds|bacteria|germs|pests|ants|mold|lice|it on stage)|"
     r"shoot(?:ing)? (?:a |the |some |my |our |your |his |her )?(?:\w{1,15} )?"
@@ -80,8 +81,7 @@ _BENIGN_SENSE = re.compile(
     r"execute (?:a |the |this |my )?(?:command|script|query|function|code|plan|order|trade|"
     r"program|task|strategy)|"
     r"(?:bbq|barbecue|pork|chicken|beef) (?:smoke|smoking)|"
-    r"in (?:minecraft|fortnite|roblox|skyrim|the sims|dnd|d&d|a video game|my video game|"
-    r"the video game|a board game|the game|my game|a game))\b"
+    r"(?:bbq|barbecue) smoke)\b"
 )
 
 _PERSON = _alt(
@@ -114,6 +114,15 @@ _PERSON = _alt(
         r"\w{1,20} people",
         r"innocent (?:people|civilians)",
         r"civilians",
+        r"others",
+        r"other (?:people|users|students|kids|children)",
+        r"(?:users|customers|victims|voters|minorities|immigrants|refugees|protesters)",
+        r"(?:a|an) (?:\w{1,15} )?(?:classmate|colleague|co-?worker|employee|student|user)",
+        r"(?:vulnerable|elderly|disabled|young) (?:people|individuals|populations|users|adults)",
+        r"individuals",
+        r"(?:a|the) (?:person|victim|target)",
+        r"the (?:man|woman|girl|boy|witness|victim|judge|guard|cashier|driver|officer|"
+        r"journalist|informant|senator|governor|king|queen|ceo)",
     ]
 )
 _VIOLENT = _alt(
@@ -152,6 +161,25 @@ _VIOLENT = _alt(
         r"scam(?:ming)?",
         r"defraud(?:ing)?",
         r"rob(?:bing)?",
+        r"kills",
+        r"murders",
+        r"poisons",
+        r"hurts",
+        r"harms",
+        r"harass(?:es)?",
+        r"bull(?:ies|y)",
+        r"stalks",
+        r"threatens",
+        r"manipulates",
+        r"exploits",
+        r"scams",
+        r"defrauds",
+        r"trick(?:s|ing)?",
+        r"spies on",
+        r"target(?:s|ing)? vulnerable",
+        r"insult(?:s|ing)?",
+        r"prey(?:s|ing)? on",
+        r"deceiv(?:e|es|ing)",
         r"mug(?:ging)?",
         r"spy(?:ing)? on",
         r"secretly (?:track|record|film|monitor)",
@@ -187,7 +215,25 @@ _MAKE = _alt(
         r"purchas(?:e|ing)",
         r"order(?:ing)?",
         r"smuggl(?:e|ing)",
-        r"sell(?:ing)?",
+        r"sell(?:s|ing)?",
+        r"draft(?:s|ing)?",
+        r"compos(?:e|es|ing)",
+        r"craft(?:s|ing)?",
+        r"makes",
+        r"builds",
+        r"creates",
+        r"spreads",
+        r"distributes",
+        r"generates",
+        r"automates",
+        r"host(?:s|ing)?",
+        r"sends",
+        r"posts",
+        r"uses",
+        r"develops",
+        r"plan(?:s|ning)?(?: for)?",
+        r"outlin(?:e|es|ing)",
+        r"a plan (?:for|to)",
         r"3d[- ]print(?:ing)?",
         r"print(?:ing)?",
         r"writ(?:e|ing)",
@@ -280,6 +326,19 @@ _DANGEROUS = _alt(
         r"false information|rumou?rs) (?:about|that|to|on|against|online)",
         r"(?:misinformation|disinformation|hate speech|false information)",
         r"child (?:pornography|sexual abuse material)",
+        r"(?:[\w-]{1,15} )?terroris[tm] attacks?",
+        r"(?:mass|school) shootings?",
+        r"racial slurs",
+        r"ethnic slurs",
+        r"(?:blind )?sql injection (?:attacks?|payloads?)",
+        r"(?:tech(?:nical)? support|romance|phone|lottery|investment|crypto) scams?",
+        r"spam (?:e-?mails?|messages?|calls?|texts?|comments)",
+        r"pirated (?:content|software|movies|games|music|copies)",
+        r"stolen (?:credit cards?|card (?:information|details|numbers)|cars|goods|data|"
+        r"identit(?:y|ies)|credentials|passwords|accounts)",
+        r"(?:\w{1,15} ){0,3}on the (?:black market|dark ?web)",
+        r"theft of",
+        r"human organs",
         r"revenge porn",
         r"ransom notes?",
         r"death threats?",
@@ -323,10 +382,40 @@ _ACTS = [
     r"(?:deceiv(?:e|ing)|mislead(?:ing)?|trick(?:ing)?|cheat(?:ing)?|con(?:ning)?) "
     r"(?:customers|consumers|investors|voters|the elderly|elderly people|users|people|"
     r"someone|victims|patients)",
+    r"how (?:\w{1,10} ){1,2}(?:made|built|cooked|synthesi[sz]ed|brewed|assembled) "
+    r"(?:\w{1,15} )?" + _DANGEROUS,
     _DANGEROUS + r" (?:that|which) (?:can|could) be (?:\w{1,15} )?(?:made|synthesi[sz]ed|"
     r"produced|built|cooked|assembled|obtained|bought|grown|extracted)",
-    r"hack(?:ing)? (?:into )?(?:an? |the |my |someone'?s |somebody'?s |his |her |their |"
-    r"people'?s |other people'?s )?(?:\w{1,15} )?(?:accounts?|e-?mails?|phones?|computers?|"
+    r"(?:rob(?:bing|s)?|hold(?:ing)? up|burglari[sz](?:e|ing)|break(?:ing)? into|"
+    r"case|casing) (?:a |an |the )?(?:\w{1,15} )?(?:bank|store|shop|house|home|gas station|"
+    r"jewel(?:le)?ry store|pharmacy|atm|armou?red (?:car|truck)|museum|casino)",
+    r"(?:hijack(?:s|ing)?|take control of|taking control of) (?:an? |the |someone'?s )?"
+    r"(?:\w{1,15} )?(?:car|plane|aircraft|drone|website|account|vehicle|ship|train|bus|"
+    r"truck|network|session|router|pacemaker|insulin pump)",
+    r"(?:bypass(?:es|ing)?|circumvent(?:s|ing)?|defeat(?:s|ing)?) (?:\w{1,15} ){0,2}"
+    r"(?:security (?:measures|controls|systems|features|protocols)|antivirus|anti-virus|"
+    r"authentication|two-factor|2fa|drm|copy protection|content filters?|paywalls?|"
+    r"age verification|background checks?)",
+    r"(?:evad(?:e|es|ing)) (?:\w{1,15} )?(?:antivirus|anti-virus|edr|endpoint detection|"
+    r"security software|intrusion detection)",
+    r"(?:gain(?:s|ing)?|obtain(?:s|ing)?|get(?:ting)?) unauthori[sz]ed access",
+    r"(?:escap(?:e|ing)|break(?:ing)? out) (?:from |of )?(?:a |the )?(?:prison|jail|"
+    r"correctional facility|police custody|detention)",
+    r"(?:sabotag(?:e|es|ing)|ruin(?:s|ing)?|destroy(?:s|ing)?) (?:\w{1,15} ){0,3}"
+    r"(?:reputation|business|career|marriage|relationship|company)",
+    r"(?:conceal(?:s|ing)?|hid(?:e|es|ing)|launder(?:s|ing)?) (?:\w{1,15} )?"
+    r"(?:criminal activit(?:y|ies)|crimes?|income from|drug money|proceeds of crime)",
+    r"extort(?:s|ing)? (?:money|cash|payment|bitcoin|nudes)",
+    r"hid(?:e|ing) (?:\w{1,15} )?(?:money|income|assets|drugs|weapons?) from (?:the )?"
+    r"(?:authorities|police|irs|tax|government|my (?:wife|husband|partner))",
+    r"(?:illegally|unlawfully) \w{3,15}",
+    r"(?:secretly|covertly|surreptitiously) (?:record|film|track|monitor|spy|install|poison|"
+    r"drug|photograph|access|read|copy)\w{0,3}",
+    r"(?:radicali[sz]ation|recruitment) of",
+    r"tap(?:ping)? into (?:\w{1,15} )?(?:gas|power|water|phone|electric(?:ity)?) "
+    r"(?:pipelines?|lines?|grid|mains)",
+    r"hack(?:s|ing)? (?:into )?(?:an? |the |my |someone'?s |somebody'?s |his |her |their |"
+    r"people'?s |other people'?s )?(?:[\w'-]{1,20} ){0,3}(?:accounts?|e-?mails?|phones?|computers?|"
     r"networks?|databases?|servers?|websites?|wi-?fi|bank|system|government|atms?|cameras?|"
     r"webcams?|cars?|iphones?|devices?|instagram|facebook|twitter|whatsapp|snapchat|"
     r"hospital|power grid|voting machines?|election)",
@@ -336,7 +425,7 @@ _ACTS = [
     r"network|system|database|account|computer|building|office|school)s?",
     r"(?:crack|cracking|guess|guessing|brute[- ]force) (?:an? |the |my |someone'?s |"
     r"somebody'?s |his |her |their |people'?s )?(?:\w{1,15} )?(?:passwords?|wi-?fi|pins?)",
-    r"steal(?:ing)? (?:\w{1,15} )?(?:\w{1,15} )?(?:money|cash|credit cards?|card numbers?|"
+    r"steal(?:s|ing)? (?:[\w']{1,15} )?(?:[\w']{1,15} )?(?:money|cash|credit cards?|card numbers?|"
     r"card (?:details|information)|identit(?:y|ies)|personal (?:information|data|details)|"
     r"data|passwords?|credentials|cars?|a car|from|someone'?s|people'?s|their|his|her|"
     r"trade secrets|intellectual property|packages|jewel(?:le)?ry|goods|items|wallets?|"
@@ -357,12 +446,13 @@ _ACTS = [
     r"(?:run|running|start|starting|set up|setting up) (?:an? )?(?:ponzi|pyramid) scheme",
     r"manipulat(?:e|ing) (?:the )?(?:stock prices?|stock market|markets?|elections?|"
     r"someone|people|a person|my \w{1,12}|her|him|them|voters|children)",
-    r"(?:incit(?:e|ing)|provok(?:e|ing)|start(?:ing)?) (?:a )?(?:violence|hatred|riots?|"
+    r"(?:incit(?:e|es|ing)|provok(?:e|es|ing)|start(?:ing)?) (?:a )?(?:violence|hatred|riots?|"
     r"a riot|racial hatred|(?:a )?civil war|(?:a )?genocide)",
     r"(?:promot(?:e|es|ing)|encourag(?:e|es|ing)|glorif(?:y|ies|ying)|advocat(?:e|es|ing)) "
     r"(?:\w{1,15} )?(?:\w{1,15} )?(?:anorexia|bulimia|self-harm|suicide|eating disorders|"
     r"violence|terrorism|hate|hatred|racism|drug use|drunk driving|genocide|extremism|war|"
-    r"bullying|harassment|cheating|sexism|discrimination|animal cruelty|"
+    r"bullying|harassment|cheating|sexism|discrimination|animal cruelty|radicali[sz]ation|"
+    r"illegal drugs|the use of illegal|dangerous (?:diets|challenges|stunts)|"
     r"(?:people|children|teens|users) to (?:\w{1,12} )?(?:harm|hurt|kill|commit|"
     r"engage in|use drugs|self-harm))",
     r"(?:join|recruit (?:\w{1,12} )?(?:for|into|to)) (?:a |an |the )?(?:terrorist "
@@ -416,7 +506,8 @@ _EVADE = re.compile(
     r"evidence|fingerprints|a record)|anyone (?:knowing|noticing|finding out|suspecting)|"
     r"(?:them|him|her|the police|the cops|my (?:parents|wife|husband|boss|partner)|"
     r"the owner|authorities) (?:knowing|noticing|finding out|suspecting)|"
-    r"(?:his|her|their|the owner'?s|the user'?s|users'?|people'?s|the victim'?s) "
+    r"(?:his|her|their|the owner'?s|the user'?s|users'?|people'?s|the victim'?s|user|"
+    r"(?:their|his|her) (?:explicit |prior )?|any(?:one'?s)?|prior|informed) "
     r"(?:knowledge|consent|permission))|get away with (?:it|murder|a crime|stealing|"
     r"killing|fraud)|undetectable|untraceable|cover (?:up )?my tracks|"
     r"so (?:that )?(?:no one|nobody|the police|they) (?:will )?(?:knows?|finds? out|"
@@ -589,10 +680,22 @@ _ABOUT_EN = re.compile(
     r"documentary|in the news|was (?:convicted|charged|arrested|sentenced|accused)|"
     r"(?:is|are) (?:it )?(?:illegal|legal|a crime)|laws? (?:on|against|about)|"
     r"safe from|safety|stop (?:someone|people|them|him|her) from|deter|mitigat(?:e|ion)|"
-    r"signs of|warning signs|respond to|(?:a )?defen[cs]e against|secure against|"
-    r"(?:how|why|what|when|where|who) (?:\w{1,15} )?did|"
-    r"in (?:the )?(?:'|\")?(?:\w{1,15} ){0,3}(?:game|video game|movie|film|tv show|episode)|"
-    r"(?:in|from) (?:'|\")?(?:call of duty|gta ?\d?|grand theft auto|the witcher|payday|"
+    r"signs of|warning signs|respond to|should (?:you|i|we|one) (?:tell|report|call|inform)|"
+    r"if (?:you|i|we|someone) (?:catch|see|saw|find|witness|notice)|"
+    r"who (?:\w{1,15} )?(?:was|is|were|would|will|might|did|didn'?t|had|probably|likely)|"
+    r"who \w{2,12}s|(?:registry|arrested|charged|convicted|accused|sentenced|jailed|"
+    r"guilty|suspected|investigated) (?:\w{1,12} )?(?:for|of|with)|"
+    r"(?:a )?defen[cs]e against|secure against|(?:tried|attempted|plotted|conspired) to|"
+    r"(?:police|prosecutors|authorities|officials) (?:said|say|says|arrested|found|believe|"
+    r"charged|reported)|(?<!fake )news (?:summary|report)|"
+    r"(?:how|why|what|when|where|who) (?:\w{1,15} )?did)\b"
+)
+# A game or a film named as the setting: the act happens there, not in the world.
+_GAME = re.compile(
+    r"\b(?:in (?:the |this |my )(?:\w{1,15} ){0,2}(?:video ?game|board game|game)|"
+    r"in (?:a |my )?(?:video ?game|board game)|"
+    r"(?:in|from|of) (?:'|\")?(?:minecraft|fortnite|roblox|skyrim|the sims|dnd|d&d|"
+    r"call of duty|gta ?\d?|grand theft auto|the witcher|payday|"
     r"hitman|assassin'?s creed|red dead|fallout|among us|counter-strike|valorant|overwatch|"
     r"league of legends|dota|pubg|apex legends|mission impossible|breaking bad|game of "
     r"thrones|the godfather|star wars|harry potter|pokemon|zelda|mario|halo|doom))\b"
@@ -642,7 +745,8 @@ _ML_ACTS = [
     # German (the verb often comes last)
     r"\b(?:eine |einen |die )?(?:bombe|sprengstoff|sprengsatz|rohrbombe|crystal meth|"
     r"methamphetamin|drogen|waffe|gift)(?: \w{1,15}){0,3}? (?:bauen|baue|herstellen|stelle|"
-    r"machen|basteln|kaufen|besorgen|kochen|mischen)\b",
+    r"machen|basteln|kaufen|besorgen|kochen|mischen|baut|macht|herstellt|herstellen kann|"
+    r"hergestellt|gebaut)\b",
     r"\b(?:baue|mache|stelle|bastle|kaufe) (?:ich|man) (?:eine |einen )?(?:bombe|"
     r"sprengstoff|sprengsatz|rohrbombe|crystal meth|drogen|waffe|gift)\b",
     r"\b(?:jemanden|meine frau|meinen mann|meinen chef|meinen nachbarn|ihn|sie|menschen|"
@@ -755,9 +859,22 @@ _ML_ABOUT = re.compile(
 _ML_WINDOW = 40  # characters either side of an act searched for a request
 
 
+def _window(text: str, lo: int, hi: int) -> str:
+    """``text[lo:hi]`` without the partial words cut at either end (so a word boundary at
+    the edge of the window is a real one)."""
+    lo, hi = max(0, lo), min(len(text), hi)
+    if lo > 0 and text[lo - 1].isalnum():
+        while lo < hi and text[lo].isalnum():
+            lo += 1
+    if hi < len(text) and text[hi].isalnum():
+        while hi > lo and text[hi - 1].isalnum():
+            hi -= 1
+    return text[lo:hi]
+
+
 def _request_before(text: str, start: int) -> bool:
     """A request in the sentence that leads up to ``start`` (bounded window)."""
-    before = text[max(0, start - _WINDOW) : start]
+    before = _window(text, start - _WINDOW, start)
     cut = max(before.rfind(c) for c in ".!?\n;")
     if cut >= 0:
         before = before[cut + 1 :]
@@ -777,8 +894,8 @@ def _en_score(text: str) -> float:
     for n, m in enumerate(_EN_ACT.finditer(text)):
         if n >= _MAX_HITS:
             break
-        around = text[max(0, m.start() - _WINDOW) : m.end() + 40]
-        if _ABOUT_EN.search(around) and not evade:
+        around = _window(text, m.start() - _WINDOW, m.end() + 60)
+        if _GAME.search(around) or (_ABOUT_EN.search(around) and not evade):
             score = _ABOUT
         elif _request_before(text, m.start()):
             score = STRONG
@@ -813,7 +930,7 @@ def _self_harm_score(text: str) -> float:
     for n, m in enumerate(_SELF_HARM.finditer(text)):
         if n >= _MAX_HITS:
             break
-        window = text[max(0, m.start() - _ML_WINDOW) : m.end() + _ML_WINDOW]
+        window = _window(text, m.start() - _ML_WINDOW, m.end() + _ML_WINDOW)
         if _METHOD.search(window):
             return STRONG  # asks for a way to do it
     return _ABOUT if _SELF_HARM.search(text) else 0.0
@@ -824,7 +941,7 @@ def _ml_score(text: str) -> float:
     for n, m in enumerate(_ML_ACT.finditer(text)):
         if n >= _MAX_HITS:
             break
-        window = text[max(0, m.start() - _ML_WINDOW) : m.end() + _ML_WINDOW]
+        window = _window(text, m.start() - _ML_WINDOW, m.end() + _ML_WINDOW)
         if _ML_REQUEST.search(window) and not _ML_ABOUT.search(window):
             return STRONG
         best = _ABOUT
@@ -866,34 +983,30 @@ _FICTION = re.compile(
 )
 # Asking for the usable part: practical steps, commands, tools (not "describe it in detail").
 _DETAIL = re.compile(
-    r"\b(?:(?:specific|practical|concrete|exact|actionable|real-world|usable) "
-    r"(?:and (?:practical|specific|detailed|actionable) )?(?:\w{1,20} )?(?:steps|commands|"
-    r"tools|instructions|methods|techniques|procedures|recipes?|measurements|quantities|"
-    r"ingredients|materials|code)|detailed (?:step-by-step )?(?:steps|instructions|"
-    r"procedures?|recipes?|commands)|step-by-step (?:instructions|guide|tutorial|recipe|"
-    r"procedure)|step by step (?:instructions|guide)|(?:detailed|precise|exact|specific) "
-    r"steps on how to|how to achieve|as detailed as possible)\b"
-    r"|\b(?:pasos detallados|instrucciones detalladas|paso a paso|[ée]tapes d[ée]taill[ée]es|"
-    r"instructions d[ée]taill[ée]es|[ée]tape par [ée]tape|schritt für schritt|"
-    r"detaillierte anleitung|passo dopo passo|istruzioni dettagliate|passo a passo|"
-    r"instruções detalhadas|пошагов|подробн(?:ые|ую) инструкц|từng bước|chi tiết các bước|"
-    r"hatua kwa hatua)\b"
-    r"|详细步骤|詳細步驟|具体步骤|具體步驟|一步一步|详细的步骤|詳しい手順|具体的な手順|"
-    r"단계별|구체적인 방법|خطوة بخطوة|تعليمات مفصلة|चरण दर चरण|ধাপে ধাপে|ขั้นตอนโดยละเอียด"
+    r"\b(?:(?:specific|practical|concrete|exact|actionable) and (?:practical|specific|"
+    r"detailed|actionable|concrete) (?:commands|tools|steps|instructions|methods)|"
+    r"(?:specific|practical|exact) (?:commands|tools|weapons|chemicals|ingredients|"
+    r"quantities|measurements)|detailed (?:step-by-step )?(?:steps|instructions) "
+    r"(?:on|for|to) (?:how|make|build|making|building|creat)|step-by-step (?:instructions|"
+    r"guide|tutorial|recipe) (?:on|for|to)|step by step (?:instructions|guide) (?:on|for|to)|"
+    r"(?:detailed|precise|exact|specific) steps on how to|how to achieve the|"
+    r"(?:real|exact|precise) (?:quantities|measurements|amounts|recipe|ingredients))\b"
 )
 # Broader demand for detail, counted only together with a declined intent.
 _DETAIL_LOOSE = re.compile(
     r"\b(?:detailed|in (?:great |full |precise |vivid )?detail|step[- ]by[- ]step|"
     r"steps?|instructions|specific|practical|accurate|realistic|"
-    r"(?:the )?(?:final|missing) part)\b"
+    r"(?:the )?(?:final|missing) part|paso a paso|étape par étape|etape par etape|"
+    r"schritt für schritt|passo (?:dopo|a) passo|từng bước|hatua kwa hatua)\b"
+    r"|пошагов|инструкц|一步一步|步骤|步驟|手順|단계별|خطوة بخطوة|चरण दर चरण|ধাপে ধাপে|ขั้นตอน"
     r"|detallad|d[ée]taill|dettagliat|detalhad|подробн|chi tiết|详细|詳細|具体|具體|詳しく|자세|"
     r"구체|مفصل|विस्तार|বিস্তারিত|ละเอียด"
 )
 # "It is only fiction": wording of the frame that excuses what follows.
 _DISCLAIMER = re.compile(
     r"\b(?:for (?:purely |strictly |only )?(?:fictional|hypothetical) (?:reasons|purposes)|"
-    r"purely (?:fictional|hypothetical)|(?:it'?s|this is) (?:just|only) (?:a |for a )?"
-    r"(?:story|game|fiction|novel)|not real|fictional (?:world|setting|universe) (?:where|"
+    r"(?:it'?s|this is) (?:just|only) (?:a |for a )?(?:story|fiction|novel)\b(?! scenario)|"
+    r"not real(?!-)|fictional (?:world|setting|universe) (?:where|"
     r"with(?:out)?) (?:no |there are no )?(?:laws|rules|ethics|restrictions))\b"
 )
 # Excuses that count only with a declined intent ("for educational purposes").
