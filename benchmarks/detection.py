@@ -12,6 +12,10 @@
 3. The shipped engine on the everyday-prompts set (``tests/data/everyday.jsonl``, written
    for the tests and never trained on): false-positive rate per sensitivity and per kind.
 4. The shipped engine on hand-written cases of families the data lacks.
+5. The shipped engine on the blind set (``benchmarks/data/fresh.jsonl``, see ``FRESH.md``):
+   attacks and hard negatives written by someone who never read the engine or its data,
+   the closest thing here to public data from new sources (``benchmarks/fresh.py`` alone
+   prints the same tables).
 
 About 3.5 minutes on 2 cores; needs numpy (``pip install "lockllm[train]"``) for step 1-2.
 """
@@ -28,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from lockllm.engine import THRESHOLDS, LocalScanner  # noqa: E402
 
@@ -162,6 +167,19 @@ def main(argv: Sequence[str]) -> None:
     print(f"\nshipped thresholds: {dict(THRESHOLDS)}")
     _everyday(scanner)
     _hand(scanner)
+    _blind()
+
+
+def _blind() -> None:
+    import fresh
+
+    rows = fresh.load(fresh.DEFAULT_DATA)
+    flags = fresh.flag_all(rows)
+    n_att = sum(r.label for r in rows)
+    print(f"\n## Blind set ({n_att} attacks, {len(rows) - n_att} hard negatives, never tuned on)\n")
+    print(fresh.overall_table(rows, flags))
+    print()
+    print(fresh.family_table(rows, flags))
 
 
 if __name__ == "__main__":

@@ -284,7 +284,10 @@ def find_spread(view: str) -> Iterator[Decoded]:
                 words.append(word)
                 word = letter
         words.append(word)
-        if len(words) >= _MIN_SPREAD_WORDS:
+        # Spread-out words are words: letters strewn between symbols (uuencode, ASCII art,
+        # punctuation soup) mostly join into one- and two-letter "words" and are not read.
+        longer = sum(len(w) for w in words if len(w) >= 3)
+        if len(words) >= _MIN_SPREAD_WORDS and 2 * longer >= len(letters):
             yield Decoded(m.start(), m.end(), "spread", " ".join(words))
 
 

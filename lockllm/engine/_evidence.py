@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ._decode import Decoded as _Run
 from ._decode import find_ciphered, find_encoded, find_spread, find_unmarked
@@ -318,11 +318,33 @@ _SECRET_ASK = re.compile(
     r"(?! (?:policy|policies|managers?|strength|requirements?|reset|rules|hygiene|length))"
 )
 _MAX_JUDGED = 64  # decoded runs judged per detector and text
+_MERGE_MAX = 20_000  # characters of decoded text joined into one judged run
 _JUDGED_HEAD = 4000  # characters of a decoded run read for a declined intent or a secret
 _LETTER_CIPHERS = frozenset(("reversed", "caesar", "atbash", "pig_latin", "spread"))
 _REQUEST_CATEGORIES = frozenset(
     ("instruction_override", "prompt_extraction", "jailbreak", "data_exfiltration", "tool_abuse")
 )
+
+
+def _merged(runs: Iterable[_Run]) -> Iterator[_Run]:
+    """``runs`` with neighbours of one encoding (at most two characters apart: uuencoded or
+    wrapped base64 lines) joined into one, so a payload cut into lines is judged as one text
+    and costs one rescan instead of one per line."""
+    pending: Optional[_Run] = None
+    for d in runs:
+        if (
+            pending is not None
+            and d.encoding == pending.encoding
+            and 0 <= d.start - pending.end <= 2
+            and len(pending.text) < _MERGE_MAX
+        ):
+            pending = _Run(pending.start, d.end, d.encoding, pending.text + "\n" + d.text)
+            continue
+        if pending is not None:
+            yield pending
+        pending = d
+    if pending is not None:
+        yield pending
 
 
 def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Finding]:
@@ -332,7 +354,7 @@ def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Find
 
     found: List[Finding] = []
     judged = 0
-    for d in runs:
+    for d in _merged(runs):
         if judged >= _MAX_JUDGED:
             break  # a text full of encoded runs is judged on the first ones
         judged += 1
