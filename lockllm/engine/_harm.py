@@ -23,7 +23,7 @@ repetitions, and every window examined is of bounded size: linear time.
 from __future__ import annotations
 
 import re
-from typing import Dict, List
+from typing import Dict, FrozenSet, Iterator, List, Match
 
 __all__ = ["WRAPPER_WEIGHTS", "declined_intent", "wrapper_features"]
 
@@ -406,6 +406,24 @@ _ACTS = [
     r"(?:conceal(?:s|ing)?|hid(?:e|es|ing)|launder(?:s|ing)?) (?:\w{1,15} )?"
     r"(?:criminal activit(?:y|ies)|crimes?|income from|drug money|proceeds of crime)",
     r"extort(?:s|ing)? (?:money|cash|payment|bitcoin|nudes)",
+    # leaking an organisation's secrets
+    r"(?:share|provide|reveal|leak|disclose|give|tell|show|obtain|steal)"
+    r"(?:s|ing)? (?:me |us )?(?:a copy of |copies of |details (?:of|about|on) |the details of |"
+    r"information (?:about|on) )?(?:[\w'-]{1,20} ){0,3}(?:confidential|classified|internal|"
+    r"secret|undisclosed|proprietary|leaked) (?:[\w-]{1,15} )?(?:documents?|records?|"
+    r"information|data|plans?|patents?|operations?|projects?|missions?|e-?mails?|memos?|"
+    r"files|databases?|strateg(?:y|ies)|contracts?|negotiations?|reports?|source code|"
+    r"formulas?|recipes?|financials?|communications)",
+    # a demeaning generalisation about a group
+    r"(?:why (?:are|do|is|does)|aren'?t|isn'?t it true that) (?:all |most |so many )?"
+    r"(?:[\w-]{1,15} ){0,3}(?:people|women|men|immigrants|muslims|jews|christians|blacks|"
+    r"whites|asians|arabs|mexicans|africans|indians|gays|lesbians|foreigners|refugees|"
+    r"workers|folks|girls|boys|kids|persons|individuals)(?: (?:from|in|of)(?: [\w-]{1,15})"
+    r"{1,2}?)? (?:so |just |always |all |really |"
+    r"more |generally )?(?:lazy|stupid|dumb|ignorant|backward|uneducated|violent|dirty|"
+    r"greedy|inferior|criminals?|terrorists|disgusting|smelly|useless|evil|worthless|"
+    r"savages?|primitive|misbehaved|rude|corrupt|sneaky|untrustworthy|unintelligent|"
+    r"lesser|bad at|dangerous|a burden)",
     r"hid(?:e|ing) (?:\w{1,15} )?(?:money|income|assets|drugs|weapons?) from (?:the )?"
     r"(?:authorities|police|irs|tax|government|my (?:wife|husband|partner))",
     r"(?:illegally|unlawfully) \w{3,15}",
@@ -859,6 +877,88 @@ _ML_ABOUT = re.compile(
 _ML_WINDOW = 40  # characters either side of an act searched for a request
 
 
+# ------------------------------------------------------------------------------ prefilter
+# The act patterns are costly alternations; they run only when a word of the text starts
+# like one of their distinctive words (one set intersection over the words' first five
+# letters). A prefix here that also starts an everyday word costs time, never a result.
+def _prefixes(words: str) -> FrozenSet[str]:
+    out = set()
+    for w in words.split():
+        if len(w) >= 5:
+            out.add(w[:5])
+        else:
+            for end in ("", "s", "es", "ed", "er", "ers", "ing", w[-1] + "ing", w[-1] + "ed"):
+                out.add((w + end)[:5])
+    return frozenset(out)
+
+
+_EN_GATE = _prefixes(
+    "kill murder poison strangle stab shoot kidnap abduct torture hurt harm injure assault "
+    "beat drown suffocate choke maim blackmail extort stalk harass dox doxx rape molest groom "
+    "abuse traffick gaslight threat intimidate scam defraud rob mug spy spies secretly rid "
+    "sedate bully bullies cyberbully humiliate radical exploit discriminate lure trick target "
+    "insult prey deceive bomb explosive ied grenade molotov napalm thermite tatp nerve sarin "
+    "ricin anthrax botulinum mustard chlorine chemical biological nuclear bioweapon weapon "
+    "dimethylmercury pathogen meth methamphetamine crack cocaine heroin fentanyl lsd mdma "
+    "ecstasy drug roofies opioid untraceable ghost gun firearm silencer suppressor malware "
+    "ransomware ransom virus trojan keylogger rootkit botnet spyware stalkerware worm phishing "
+    "fake counterfeit forged forge deepfake misinformation disinformation propaganda "
+    "conspiracy hate false rumor rumour porn pornography toxic lewisite tabun soman phosgene "
+    "warfare ddos denial skimmer skimming misleading bot racist sexist antisemitic homophobic "
+    "transphobic terrorist terrorism shooting slurs sql spam pirated pirate stolen black dark "
+    "theft organs hack break guess brute steal stole commit launder taxes shoplift hotwire "
+    "embezzle ponzi pyramid manipulate incite provoke violence hatred riot genocide anorexia "
+    "bulimia suicide eating extremism cruelty isis qaeda cartel gang nude naked intimate "
+    "upskirt explicit consent security breathalyzer police border customs cheat sabotage "
+    "disrupt attack torrent scrape harvest collect cops arrest body evidence hit robbery heist "
+    "burglar invasion carjack massacre assassinate assassination arson swatting falsify doctor "
+    "fabricate alter illegally unlawfully covertly surreptitiously vulnerability mislead con "
+    "hijack control bypass circumvent defeat evade antivirus unauthorized unauthorised prison "
+    "jail correctional custody detention reputation ruin conceal criminal hide hiding "
+    "confidential classified internal undisclosed proprietary leaked radicalization "
+    "recruitment recruit join tap tapping lazy stupid dumb ignorant backward uneducated "
+    "violent dirty greedy inferior criminals disgusting smelly useless evil worthless savage "
+    "primitive misbehaved rude corrupt sneaky untrustworthy unintelligent lesser burden "
+    "dangerous bad fraud smuggle insider evasion identity sexually hold case casing escape flee "
+    "outrun dispose bury dissolve destroy tamper perform pull carry plan planning "
+    "promote encourage glorify advocate take post share distribute illegal drunk war"
+)
+_SELF_GATE = _prefixes(
+    "myself yourself oneself life suicide suicidal die dose overdose lethal painless vida vita "
+    "jours selbstmord umbringen nglalu bunuh kujiua kujitoa"
+)
+_PRIVATE_GATE = _prefixes(
+    "medication medicine prescription medical diagnosis diagnoses health address location "
+    "whereabouts phone email password bank credit social ssn worth religion religious sexual "
+    "political criminal browsing private messages emails therapy mental dating login birth "
+    "passport immigration hiv pregnancy pregnant routine schedule fingerprints blood dna test "
+    "weight notes texts dms whatsapp live stay"
+)
+_ML_LATIN_GATE = _prefixes(
+    "fabricar hacer construir crear preparar armar cocinar sintetizar conseguir fazer montar "
+    "fabbricare costruire fare creare preparare fabriquer faire construire créer creer "
+    "préparer preparer matar asesinar envenenar secuestrar torturar violar assassinar "
+    "sequestrar estuprar uccidere ammazzare avvelenare rapire stuprare tuer assassiner "
+    "empoisonner kidnapper torturer molestare aggredire agredir atacar attaquer robar roubar "
+    "rubare voler hackear piratear hackerare pirater invadir lavar blanquear riciclare "
+    "blanchir sin sem senza sans bombe sprengstoff sprengsatz rohrbombe crystal "
+    "methamphetamin drogen waffe gift baue mache stelle bastle kaufe jemanden töten umbringen "
+    "ermorden vergiften entführen foltern vergewaltigen erstechen erschießen geld ohne konto "
+    "handy netzwerk wlan computer vandalizzare vandalizar incendiar incendiare dar prendre "
+    "esconder nascondere cacher kutengeneza kuunda kuua kumuua kuwaua kumtesa kumteka kubaka "
+    "kumpa kuiba kudukua bila kuwashambulia kumshambulia kuvamia kuchoma kuficha gawe nggawe "
+    "damel ndamel membuat bikin mateni matèni mbunuh ngracun ngeracun ngerampok rampok ngobong "
+    "nyulik nyiksa merkosa nyolong membunuh meracuni menculik memperkosa mencuri meretas tanpa "
+    "ora meine meinen ihn sie menschen leute robar braquer rapinare assaltar"
+)
+# Scripts other than Latin, and Vietnamese letters: the other languages' patterns run.
+_NON_LATIN = re.compile(
+    "[\u0400-\u04ff\u0600-\u06ff\u0900-\u09ff\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff"
+    "\u3400-\u9fff\uac00-\ud7af\u1ea0-\u1ef9\u0111\u01a1\u01b0]"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def _window(text: str, lo: int, hi: int) -> str:
     """``text[lo:hi]`` without the partial words cut at either end (so a word boundary at
     the edge of the window is a real one)."""
@@ -887,15 +987,19 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?\n;"
 
 
-def _en_score(text: str) -> float:
+def _en_score(text: str, words: FrozenSet[str]) -> float:
     best = 0.0
     evade = _EVADE.search(text) is not None
     long_text = len(text) > _LONG
-    for n, m in enumerate(_EN_ACT.finditer(text)):
+    acts: Iterator[Match[str]] = _EN_ACT.finditer(text) if words & _EN_GATE else iter([])
+    for n, m in enumerate(acts):
         if n >= _MAX_HITS:
             break
         around = _window(text, m.start() - _WINDOW, m.end() + 60)
-        if _GAME.search(around) or (_ABOUT_EN.search(around) and not evade):
+        if _GAME.search(around):
+            best = max(best, _ABOUT)  # a game's mechanics, even "without getting caught"
+            continue
+        if _ABOUT_EN.search(around) and not evade:
             score = _ABOUT
         elif _request_before(text, m.start()):
             score = STRONG
@@ -908,7 +1012,8 @@ def _en_score(text: str) -> float:
         best = max(best, score)
         if best >= STRONG:
             return STRONG
-    for n, m in enumerate(_PRIVATE.finditer(text)):
+    private: Iterator[Match[str]] = _PRIVATE.finditer(text) if words & _PRIVATE_GATE else iter([])
+    for n, m in enumerate(private):
         if n >= _MAX_HITS:
             break
         asked = _request_before(text, m.start()) or m.group().startswith(("what", "where"))
@@ -921,7 +1026,7 @@ def _en_score(text: str) -> float:
             best = _ACT_IN_DOCUMENT
         else:
             best = STRONG if _REQUEST.search(text) else _ACT_ALONE
-    if best == 0.0 and _TOPIC_EN.search(text):
+    if best == 0.0 and words & _EN_GATE and _TOPIC_EN.search(text):
         best = _TOPIC
     return best
 
@@ -959,8 +1064,12 @@ def declined_intent(view: str) -> float:
     other detectors combine it with a frame, a suffix or an encoding."""
     head = view[:_HEAD]
     text = _BENIGN_SENSE.sub(" ", head)
-    best = max(_en_score(text), _self_harm_score(text))
-    if best < STRONG:
+    words = frozenset(w[:5] for w in _WORD.findall(text))
+    other_script = _NON_LATIN.search(text) is not None
+    best = _en_score(text, words)
+    if best < STRONG and (other_script or words & _SELF_GATE):
+        best = max(best, _self_harm_score(text))
+    if best < STRONG and (other_script or words & _ML_LATIN_GATE):
         best = max(best, _ml_score(_ML_BENIGN.sub(" ", text)))
     return best
 
@@ -1056,17 +1165,16 @@ def wrapper_features(view: str) -> Dict[str, float]:
                 break
         if placeholders >= 2 and _FILL.search(head):
             out["wrap:scaffold_harm"] = 1.0
-    if not _FICTION.search(head):
+    # the frame is looked for last: only a demand for detail, a disclaimer or a declined
+    # intent can make it a cue
+    detail = _DETAIL.search(head) is not None
+    disclaimer = _DISCLAIMER.search(head) is not None
+    if not (detail or disclaimer or declined) or not _FICTION.search(head):
         return out
-    if _DETAIL.search(head):
+    if detail:
         out["wrap:fiction_detail"] = 1.0
-    if _DISCLAIMER.search(head):
+    if disclaimer:
         out["wrap:fiction_disclaimer"] = 1.0
-    if declined and (
-        "wrap:fiction_detail" in out
-        or "wrap:fiction_disclaimer" in out
-        or _DETAIL_LOOSE.search(head)
-        or _EXCUSE.search(head)
-    ):
+    if declined and (detail or disclaimer or _DETAIL_LOOSE.search(head) or _EXCUSE.search(head)):
         out["wrap:fiction_harm_detail"] = 1.0
     return out
