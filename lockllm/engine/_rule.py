@@ -17,7 +17,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import AbstractSet, Any, FrozenSet, Iterator, List, Match, Optional, Pattern, Tuple
+from typing import (
+    AbstractSet,
+    Any,
+    Dict,
+    FrozenSet,
+    Iterator,
+    List,
+    Match,
+    Optional,
+    Pattern,
+    Tuple,
+)
 from typing import Union as _Union
 
 try:  # Python 3.11+
@@ -29,6 +40,7 @@ __all__ = ["MAX_LOOK", "MAX_REACH", "PREFIX_LENGTHS", "Rule", "RuleError", "word
 
 MAX_REACH = 800  # no rule matches more than this many characters
 MAX_LOOK = 200  # no look-ahead or look-behind of a rule reads more than this many
+_SAME_WINDOWS = 8  # windows of one text read per rule and text (see ``Rule._near_cues``)
 PREFIX_LENGTHS = (2, 3, 4, 5, 6)
 # Non-letters (ASCII) become spaces, so ``split()`` yields the Latin words.
 _WORD_SHAPE = str.maketrans({chr(i): " " for i in range(128) if not chr(i).islower()})
@@ -138,6 +150,8 @@ class Rule:
     ciphers: bool = False
     compiled: Pattern[str] = field(init=False, repr=False, compare=False)
     word_prefixes: FrozenSet[str] = field(init=False, repr=False, compare=False)
+    # How far from a cue a match and its look-arounds can reach (at most MAX_REACH + MAX_LOOK).
+    reach: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
@@ -188,6 +202,8 @@ class Rule:
         object.__setattr__(self, "cues", tuple(self.cues))
         object.__setattr__(self, "words", tuple(self.words))
         object.__setattr__(self, "compiled", compiled)
+        parsed = _sre_parse.parse(compiled.pattern, compiled.flags)
+        object.__setattr__(self, "reach", int(parsed.getwidth()[1]) + _lookaround_width(parsed))
         object.__setattr__(
             self, "word_prefixes", frozenset(w[: PREFIX_LENGTHS[-1]] for w in self.words)
         )
@@ -224,17 +240,17 @@ class Rule:
             return self.compiled.finditer(view)
         if not cued and not self.cued(view, prefixes):
             return iter(())
-        if len(view) > 2 * (MAX_REACH + MAX_LOOK):
+        if len(view) > 4 * self.reach + 64:
             return self._near_cues(view)
         return self.compiled.finditer(view)
 
     def _near_cues(self, view: str) -> Iterator[Match[str]]:
-        # Every match contains a cue and is at most MAX_REACH long, and its look-arounds
-        # read at most MAX_LOOK beyond it, so scanning windows around the cues finds the
-        # same matches as scanning the whole (long) text.
+        # Every match contains a cue, and it and its look-arounds lie within ``reach`` of
+        # that cue, so scanning windows around the cues finds the same matches as scanning
+        # the whole (long) text.
         windows: List[Tuple[int, int]] = []
-        hop = MAX_REACH // 4
-        reach = MAX_REACH + MAX_LOOK
+        reach = self.reach
+        hop = reach // 4 + 1
         for cue in (*self.cues, *self.words):
             i = view.find(cue)
             while i != -1:
@@ -248,8 +264,22 @@ class Rule:
                     windows.append((max(0, i - reach), i + len(cue) + reach))
                 i = j
         windows.sort()
-        merged: List[Tuple[int, int]] = []
+        # A window whose text is the same as earlier ones' holds the same matches (shifted):
+        # in a text that repeats a trigger ("ignore ignore …", one phrase pasted 9,000 times)
+        # only the first windows of each text are read. A match contains a cue and, with its
+        # look-arounds, lies within ``reach`` of it, so every match is found in the window of
+        # its cue; keeping ``_SAME_WINDOWS`` (the findings kept per rule) of each text keeps
+        # the first findings the same as a scan of the whole text.
+        seen: Dict[str, int] = {}
+        distinct: List[Tuple[int, int]] = []
         for s, e in windows:
+            key = view[s:e]
+            n = seen.get(key, 0)
+            if n < _SAME_WINDOWS:
+                seen[key] = n + 1
+                distinct.append((s, e))
+        merged: List[Tuple[int, int]] = []
+        for s, e in distinct:
             if merged and s <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], e))
             else:
