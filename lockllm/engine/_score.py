@@ -68,6 +68,10 @@ CATEGORIES = (
 
 # Categories shown when evidence for them reaches this weight.
 _CATEGORY_FLOOR = 0.3
+# A rule the training data never showed counts as trusted (flags on its own) only when it
+# claims to be strong evidence: the stacker weighs "trusted" for the strong rules it was
+# fitted with, and a hint such as one zero-width character (0.35) must not flag a text.
+_TRUSTED_UNKNOWN = 0.5
 
 
 def thresholds() -> Dict[str, float]:
@@ -200,7 +204,8 @@ def assess(
 
     ``document``: ``True`` for retrieved content (``source="document"``, tool results),
     ``False`` for a user's own words, ``None`` to infer it from the text's shape. A hit of
-    a rule the stacker was not trained with (a caller's own rule) counts as a trusted rule.
+    a rule the stacker was not trained with (a caller's own rule) of weight 0.5 or more
+    counts as a trusted rule.
     """
     from ._charlm import get_charlm
     from ._features import looks_like_document
@@ -214,7 +219,9 @@ def assess(
     # The trainer may leave the gibberish score out of the stacker: then it is not computed.
     lm = get_charlm().score(original) if model.uses_charlm else 0.0
     trusted = model.trusted_rules
-    unknown = {h.rule for h in hits if h.rule not in model.known_rules}
+    unknown = {
+        h.rule for h in hits if h.rule not in model.known_rules and h.weight >= _TRUSTED_UNKNOWN
+    }
     if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
         trusted = trusted | unknown
     feats = stack_features(z_text, z_seg, doc, hits, lm, trusted, wrapper_features(view))
@@ -244,7 +251,7 @@ def rule_probability(hits: Iterable[Hit], scale: float = 1.0, floor: float = 0.0
 
 def combine(p_rules: float, p_model: float) -> float:
     """Risk from two probabilities when no stacker applies (a custom ``model=``)."""
-    return 1.0 - (1.0 - p_rules) * (1.0 - p_model)
+    return p_rules + p_model - p_rules * p_model  # exact when either is 0
 
 
 def confidence(risk: float, threshold: float) -> float:

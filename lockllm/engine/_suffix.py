@@ -24,7 +24,7 @@ prose costs little more than splitting it.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, Match, NamedTuple, Optional, Tuple
 
 from ._harm import declined_intent
 
@@ -99,12 +99,17 @@ _RANGES = (
 )  # fmt: skip
 
 
+# Hangul fillers are "letters" that show as blanks: padding between letters is a disguise
+# (found by the normaliser and the decoders), not a script of the text.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
 def _script(ch: str) -> int:
     """Script class of a letter (-1 for none)."""
     o = ord(ch)
     if o < 0x80:
         return _LATIN if ch.isalpha() else -1
-    if not ch.isalpha():
+    if not ch.isalpha() or ch in _BLANK_LETTERS:
         return -1
     for hi, sc in _RANGES:
         if o < hi:
@@ -126,6 +131,9 @@ _ASCII_CUE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|[\\`\"()\[\]{}*]")
 # URLs, e-mail addresses, hashes and base64 runs carry no trace.
 _ADDRESS = re.compile(r"[^@\s]{1,200}@[\w-]{1,200}\.\w")
 _OPAQUE = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
+# Six or more groups of four base64 characters, one space apart (each step reads exactly
+# five characters: linear).
+_B64_GROUPS = re.compile(r"(?:[A-Za-z0-9+/]{4} ){5,}[A-Za-z0-9+/=]{2,4}")
 _OPAQUE_MARK = re.compile(r"[0-9+/=_-]|[a-z][A-Z]")
 
 
@@ -344,8 +352,15 @@ def _code_lines(lines: List[str]) -> List[bool]:
     return out
 
 
+def _blank(m: Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
 def suffix_score(text: str) -> Tuple[float, int, int]:
     """Raw score of the most suffix-like window and its ``(start, end)`` in ``text``."""
+    if " " in text:
+        # base64 written in groups ("QUFB QUFC ..."): data, not tokens (offsets are kept).
+        text = _B64_GROUPS.sub(_blank, text)
     lines = text.split("\n")
     memo: Dict[str, _Traits] = {}
     entries: List[_Entry] = []
