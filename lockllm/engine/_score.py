@@ -68,10 +68,10 @@ CATEGORIES = (
 
 # Categories shown when evidence for them reaches this weight.
 _CATEGORY_FLOOR = 0.3
-# A rule the training data never showed counts as trusted (flags on its own) only when it
-# claims to be strong evidence: the stacker weighs "trusted" for the strong rules it was
-# fitted with, and a hint such as one zero-width character (0.35) must not flag a text.
-_TRUSTED_UNKNOWN = 0.5
+# A trusted rule counts on its own (as ``rule_trusted``) only when it is strong evidence: a
+# mention such as "the DAN jailbreak" (0.5) or one zero-width character (0.35) must not
+# flag a question about jailbreaks; weaker hits still count through their rule and category.
+TRUSTED_FLOOR = 0.6
 
 
 def thresholds() -> Dict[str, float]:
@@ -105,10 +105,11 @@ THRESHOLDS: Mapping[str, float] = _Thresholds()
 
 def trusted_max(hits: Iterable[Hit], trusted: AbstractSet[str]) -> float:
     """Strongest weight among hits of *trusted* rules (rules that, in the training data,
-    all but never fire on benign text): the stacker weighs this as one strong detector."""
+    all but never fire on benign text) at or above ``TRUSTED_FLOOR``: the stacker weighs
+    this as one strong detector."""
     best = 0.0
     for h in hits:
-        if h.weight > best and h.rule in trusted:
+        if h.weight > best and h.weight >= TRUSTED_FLOOR and h.rule in trusted:
             best = h.weight
     return best
 
@@ -204,8 +205,8 @@ def assess(
 
     ``document``: ``True`` for retrieved content (``source="document"``, tool results),
     ``False`` for a user's own words, ``None`` to infer it from the text's shape. A hit of
-    a rule the stacker was not trained with (a caller's own rule) of weight 0.5 or more
-    counts as a trusted rule.
+    a rule the stacker was not trained with (a caller's own rule) counts as a trusted rule
+    (from ``TRUSTED_FLOOR`` up).
     """
     from ._charlm import get_charlm
     from ._features import looks_like_document
@@ -219,9 +220,7 @@ def assess(
     # The trainer may leave the gibberish score out of the stacker: then it is not computed.
     lm = get_charlm().score(original) if model.uses_charlm else 0.0
     trusted = model.trusted_rules
-    unknown = {
-        h.rule for h in hits if h.rule not in model.known_rules and h.weight >= _TRUSTED_UNKNOWN
-    }
+    unknown = {h.rule for h in hits if h.rule not in model.known_rules}
     if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
         trusted = trusted | unknown
     feats = stack_features(z_text, z_seg, doc, hits, lm, trusted, wrapper_features(view))
