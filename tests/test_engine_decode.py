@@ -558,3 +558,19 @@ def test_neighbouring_runs_of_one_encoding_are_judged_as_one_text() -> None:
         Run(40, 50, "base64", "hello"),
         Run(51, 60, "hex", "there"),
     ]
+
+
+def test_letter_index_maps_each_letter_back_to_its_place() -> None:
+    import random
+
+    from lockllm.engine._normalize import letters_index, letters_only
+
+    rng = random.Random(1)
+    for _ in range(200):
+        view = "".join(
+            rng.choice("ab Z.1\u00e9\n-\u00fc\u6f22 ") for _ in range(rng.randint(0, 900))
+        )
+        want = [i for i, c in enumerate(view) if ord(c) > 127 or c.islower()]
+        got = letters_index(view)
+        assert len(got) == len(want) == len(letters_only(view))
+        assert [got[k] for k in range(len(want))] == want

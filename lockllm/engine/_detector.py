@@ -23,7 +23,7 @@ from typing import (
 )
 
 if TYPE_CHECKING:
-    from ._normalize import Normalized
+    from ._normalize import LetterIndex, Normalized
 
 __all__ = ["Classifier", "Detector", "Finding", "Source", "SOURCES", "TextView"]
 
@@ -86,7 +86,7 @@ class TextView:
         self._budget = budget if budget is not None else [2 * len(original) + 4096, _MAX_RESCANS]
         self._document: Optional[bool] = None
         self._letters: Optional[str] = None
-        self._letters_index: Optional[List[int]] = None
+        self._letters_index: Optional[LetterIndex] = None
         self._prefixes: Optional[AbstractSet[str]] = None
 
     @property
@@ -134,7 +134,7 @@ class TextView:
             self._letters = letters_only(self.text)
         return self._letters
 
-    def letters_index(self) -> List[int]:
+    def letters_index(self) -> LetterIndex:
         """For each character of ``letters()``, its index in ``text``; computed once."""
         if self._letters_index is None:
             from ._normalize import letters_index

@@ -15,7 +15,7 @@ from typing import AbstractSet, Dict, Iterable, Iterator, List, Optional, Sequen
 from ._decode import Decoded as _Run
 from ._decode import find_ciphered, find_encoded, find_spread, find_unmarked
 from ._detector import Detector, Finding, TextView
-from ._normalize import Normalized
+from ._normalize import LetterIndex, Normalized
 from ._rule import Rule
 from ._suffix import find_suffix
 
@@ -245,7 +245,7 @@ class SpacedOut:
         found: List[Finding] = []
         text = view.text
         letters = view.letters()
-        where: Optional[List[int]] = None
+        where: Optional[LetterIndex] = None
         for rule in self.rules:
             added = 0
             for i, m in enumerate(rule.finditer(letters)):

@@ -14,12 +14,20 @@ which original character it came from, so findings can be reported against the i
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-__all__ = ["MAX_EXPANSION", "Normalized", "letters_index", "letters_only", "normalize"]
+__all__ = [
+    "MAX_EXPANSION",
+    "LetterIndex",
+    "Normalized",
+    "letters_index",
+    "letters_only",
+    "normalize",
+]
 
 # Letters of other scripts that render like Latin ones (lower case; the text is
 # lower-cased before this map is applied): Cyrillic, Greek, Armenian, Cherokee (whose
@@ -303,13 +311,47 @@ def _glued(char: str) -> bool:
     return char.isalnum() or char in "_@$"
 
 
-def letters_index(view: str) -> List[int]:
-    """For each character of ``letters_only(view)``, its index in ``view``.
+_BLOCK = 256
 
-    Built once per text, so mapping every match back is linear, not quadratic, in the
-    length of the text (a long text full of trigger words has many matches).
+
+class LetterIndex:
+    """For each character of ``letters_only(view)``, its index in ``view``: ``index[k]``.
+
+    The letters of each block of ``_BLOCK`` characters are counted once (a ``translate``
+    per block), and a look-up reads one block: a match near the end of a 100 KB text costs
+    a few hundred steps, not a pass over every character of the text.
     """
-    return [i for i, char in enumerate(view) if ord(char) > 127 or char.islower()]
+
+    __slots__ = ("_starts", "_view")
+
+    def __init__(self, view: str) -> None:
+        self._view = view
+        starts = [0]  # letters before each block
+        for b in range(0, len(view), _BLOCK):
+            starts.append(starts[-1] + len(view[b : b + _BLOCK].translate(_DROP_NON_LETTERS)))
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, k: int) -> int:
+        if not 0 <= k < self._starts[-1]:
+            raise IndexError(k)
+        block = bisect.bisect_right(self._starts, k) - 1
+        seen = self._starts[block]
+        for i in range(block * _BLOCK, min(len(self._view), (block + 1) * _BLOCK)):
+            char = self._view[i]
+            if ord(char) > 127 or char.islower():
+                if seen == k:
+                    return i
+                seen += 1
+        raise AssertionError("unreachable: block counts cover every letter")  # pragma: no cover
+
+
+def letters_index(view: str) -> LetterIndex:
+    """For each character of ``letters_only(view)``, its index in ``view`` (see
+    ``LetterIndex``; built once per text, so mapping every match back stays linear)."""
+    return LetterIndex(view)
 
 
 def letters_only(view: str) -> str:
