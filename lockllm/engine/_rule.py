@@ -240,7 +240,7 @@ class Rule:
             return self.compiled.finditer(view)
         if not cued and not self.cued(view, prefixes):
             return iter(())
-        if len(view) > 4 * self.reach + 64:
+        if len(view) > 2 * self.reach + 64:
             return self._near_cues(view)
         return self.compiled.finditer(view)
 
