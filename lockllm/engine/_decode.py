@@ -491,16 +491,11 @@ def _b32(run: str) -> str:
 def _b85(token: str) -> str:
     """The ASCII85 or base85 reading of ``token`` that gives readable text, else ``""``."""
     token = token[:_MAX_DECODE]
-    if not token.translate(_NOT_A85):
+    for outside, decode in ((_NOT_A85, base64.a85decode), (_NOT_B85, base64.b85decode)):
+        if token.translate(outside):
+            continue  # a character outside this alphabet
         try:
-            text = _text_prefix(base64.a85decode(token))
-        except ValueError:
-            text = ""
-        if _plausible(text):
-            return text
-    if not token.translate(_NOT_B85):
-        try:
-            text = _text_prefix(base64.b85decode(token))
+            text = _text_prefix(decode(token))
         except ValueError:
             text = ""
         if _plausible(text):

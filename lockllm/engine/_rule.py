@@ -69,9 +69,8 @@ def _categories() -> Tuple[str, ...]:
     return CATEGORIES
 
 
-def _unsafe_reason(pattern: Pattern[str]) -> Optional[str]:
-    """Why ``pattern`` could take super-linear time, or ``None`` when it cannot."""
-    parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+def _unsafe_reason(parsed: Any) -> Optional[str]:
+    """Why the parsed pattern could take super-linear time, or ``None`` when it cannot."""
     width = parsed.getwidth()[1]
     if width > MAX_REACH:
         unbounded = width >= _sre_parse.MAXREPEAT
@@ -184,7 +183,8 @@ class Rule:
                 raise RuleError(
                     f"rule {self.id!r}: the view is lower case; write the pattern in lower case"
                 )
-        reason = _unsafe_reason(compiled)
+        parsed = _sre_parse.parse(compiled.pattern, compiled.flags)
+        reason = _unsafe_reason(parsed)
         if reason is not None:
             raise RuleError(f"rule {self.id!r}: pattern is not linear-time: {reason}")
         cues: object = self.cues
@@ -202,7 +202,6 @@ class Rule:
         object.__setattr__(self, "cues", tuple(self.cues))
         object.__setattr__(self, "words", tuple(self.words))
         object.__setattr__(self, "compiled", compiled)
-        parsed = _sre_parse.parse(compiled.pattern, compiled.flags)
         object.__setattr__(self, "reach", int(parsed.getwidth()[1]) + _lookaround_width(parsed))
         object.__setattr__(
             self, "word_prefixes", frozenset(w[: PREFIX_LENGTHS[-1]] for w in self.words)
