@@ -554,9 +554,9 @@ def test_neighbouring_runs_of_one_encoding_are_judged_as_one_text() -> None:
     runs = [Run(0, 10, "base64", "ignore all"), Run(11, 20, "base64", "previous"),
             Run(40, 50, "base64", "hello"), Run(51, 60, "hex", "there")]  # fmt: skip
     assert list(_merged(runs)) == [
-        Run(0, 20, "base64", "ignore all\nprevious"),
-        Run(40, 50, "base64", "hello"),
-        Run(51, 60, "hex", "there"),
+        (Run(0, 20, "base64", "ignore all\nprevious"), 2),
+        (Run(40, 50, "base64", "hello"), 1),
+        (Run(51, 60, "hex", "there"), 1),
     ]
 
 

@@ -326,11 +326,13 @@ _REQUEST_CATEGORIES = frozenset(
 )
 
 
-def _merged(runs: Iterable[_Run]) -> Iterator[_Run]:
+def _merged(runs: Iterable[_Run]) -> Iterator[Tuple[_Run, int]]:
     """``runs`` with neighbours of one encoding (at most two characters apart: uuencoded or
     wrapped base64 lines) joined into one, so a payload cut into lines is judged as one text
-    and costs one rescan instead of one per line."""
+    and costs one rescan instead of one per line; each with the number of runs it joins
+    (they count against ``_MAX_JUDGED`` as before)."""
     pending: Optional[_Run] = None
+    pieces = 0
     for d in runs:
         if (
             pending is not None
@@ -339,12 +341,13 @@ def _merged(runs: Iterable[_Run]) -> Iterator[_Run]:
             and len(pending.text) < _MERGE_MAX
         ):
             pending = _Run(pending.start, d.end, d.encoding, pending.text + "\n" + d.text)
+            pieces += 1
             continue
         if pending is not None:
-            yield pending
-        pending = d
+            yield pending, pieces
+        pending, pieces = d, 1
     if pending is not None:
-        yield pending
+        yield pending, pieces
 
 
 def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Finding]:
@@ -354,10 +357,10 @@ def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Find
 
     found: List[Finding] = []
     judged = 0
-    for d in _merged(runs):
+    for d, pieces in _merged(runs):
         if judged >= _MAX_JUDGED:
             break  # a text full of encoded runs is judged on the first ones
-        judged += 1
+        judged += pieces
         inner = view.rescan(d.text)
         strong = [f for f in inner if f.weight >= 0.4]
         if d.encoding in _LETTER_CIPHERS or d.encoding.startswith("rot"):
