@@ -3,19 +3,47 @@
 The library logs request ids, attempt counts, statuses and delays; never the prompt text,
 never the API key. Without the variable it logs nothing unless the application configures
 the ``lockllm`` logger itself.
+
+Every stderr handler lockllm installs (here, in ``lockllm serve``, and for uvicorn's own
+loggers) is a :class:`StderrHandler`: it looks ``sys.stderr`` up when a record is written,
+not when the handler is made. A handler that kept the stream of its birth would go on
+writing to it after it was closed (a test runner's capture, a redirected stream swapped
+back), and every record would then end in ``--- Logging error --- ValueError: I/O
+operation on closed file``. A record for a closed or missing stderr is dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 
 LOG_ENV = "LOCKLLM_LOG"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 _FORMAT = "[%(asctime)s - %(name)s - %(levelname)s] %(message)s"
 
 
-class _EnvHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.Handler):
+    """Write records to the ``sys.stderr`` of the moment; drop them while it is closed."""
+
+    terminator = "\n"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = sys.stderr
+        if stream is None or getattr(stream, "closed", False):
+            return
+        try:
+            stream.write(self.format(record) + self.terminator)
+            stream.flush()
+        except RecursionError:  # pragma: no cover - as logging.StreamHandler does
+            raise
+        except Exception:
+            if getattr(stream, "closed", False):  # closed meanwhile (another thread)
+                return
+            self.handleError(record)  # e.g. a bad format string: logging's own report
+
+
+class _EnvHandler(StderrHandler):
     """The stderr handler ``LOCKLLM_LOG`` adds (one at most)."""
 
 
@@ -27,6 +55,6 @@ def setup_logging() -> None:
     logger = logging.getLogger("lockllm")
     logger.setLevel(level)
     if not any(isinstance(handler, _EnvHandler) for handler in logger.handlers):
-        handler = _EnvHandler()  # stderr
+        handler = _EnvHandler()
         handler.setFormatter(logging.Formatter(_FORMAT))
         logger.addHandler(handler)

@@ -25,6 +25,7 @@ import uvicorn
 
 from lockllm.server import Settings, Upstream, create_app
 from lockllm.server._cli import uvicorn_options
+from lockllm.server._logs import uvicorn_log_config
 from lockllm.server._upstream import UpstreamPool
 
 GATEWAY_KEY = "lockllm-test-gateway-key-0123456789"
@@ -44,6 +45,9 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", **config: Any) -> Iterator[s
     port = sock.getsockname()[1]
     options: Dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
     options.update(config)
+    # uvicorn's default logging config binds its handlers to the sys.stderr of this moment
+    # (pytest's capture of this test, closed afterwards): ours looks it up per record.
+    options.setdefault("log_config", uvicorn_log_config(options["log_level"]))
     server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

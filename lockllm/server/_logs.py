@@ -14,6 +14,8 @@ import re
 import time
 from typing import Any, Dict
 
+from .._logs import StderrHandler
+
 __all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "uvicorn_log_config"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -83,25 +85,22 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         if getattr(handler, "_lockllm", False):
             handler.setFormatter(_formatter(log_format))
             return
-    handler = logging.StreamHandler()
+    handler = StderrHandler()  # sys.stderr looked up per record: never a closed stream
     handler._lockllm = True  # type: ignore[attr-defined]
     handler.setFormatter(_formatter(log_format))
     logger.addHandler(handler)
 
 
 def uvicorn_log_config(level: str, log_format: str = "text") -> Dict[str, Any]:
-    """A ``logging.config`` dict for uvicorn's own loggers, in the same format as ours."""
+    """A ``logging.config`` dict for uvicorn's own loggers, in the same format as ours
+    (through a :class:`~lockllm._logs.StderrHandler`, like ours)."""
     factory = f"{__name__}.{'JsonFormatter' if log_format == 'json' else 'TextFormatter'}"
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"lockllm": {"()": factory}},
         "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "lockllm",
-                "stream": "ext://sys.stderr",
-            }
+            "stderr": {"class": f"{StderrHandler.__module__}.StderrHandler", "formatter": "lockllm"}
         },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
