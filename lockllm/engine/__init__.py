@@ -22,6 +22,7 @@ from ..types import ScanResponse, Sensitivity
 from ._detector import SOURCES, Classifier, Detector, Finding, Source, TextView
 from ._evidence import default_detectors
 from ._onnx import OnnxClassifier
+from ._pii import PII_TYPES, PIIEntity, RedactionMap, find_pii, redact
 from ._rule import Rule, RuleError
 from ._scanner import LearnedModel, LocalScanner, MessageSpan, ModelDetector
 from ._score import CATEGORIES, THRESHOLDS
@@ -38,11 +39,16 @@ __all__ = [
     "MessageSpan",
     "ModelDetector",
     "OnnxClassifier",
+    "PIIEntity",
+    "PII_TYPES",
+    "RedactionMap",
     "Rule",
     "RuleError",
     "Source",
     "TextView",
     "default_detectors",
+    "find_pii",
+    "redact",
     "scan",
     "scan_messages",
 ]
