@@ -12,6 +12,8 @@ its CPU is not counted as the client's. Then, in interleaved rounds:
 and finally the import time of ``lockllm`` vs ``httpx`` alone, in fresh interpreters.
 
     python benchmarks/client_overhead.py [--n 2000] [--rounds 5] [--concurrency 50]
+
+The machine heads the output; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import sys
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Tuple
+
+from _common import print_machine, progress
 
 KEY = "bench-key-0123456789abcdef"
 PROMPT = "What is the capital of France? Answer in one word, please."
@@ -299,18 +303,23 @@ def main() -> None:
     server.start()
     try:
         url = f"http://127.0.0.1:{receive.recv()}"
-        sync_rounds = [sync_round(url, args.n, i % 2 == 0) for i in range(args.rounds)]
-        async_rounds = [
-            async_round(url, args.n, args.concurrency, i % 2 == 0) for i in range(args.rounds)
-        ]
-        trio_rounds = [
-            trio_round(url, args.n, args.concurrency, i % 2 == 0)
-            for i in range(args.rounds if _have_trio() and not args.no_trio else 0)
-        ]
+        sync_rounds = []
+        for i in range(args.rounds):
+            progress(f"sync: round {i + 1}/{args.rounds}")
+            sync_rounds.append(sync_round(url, args.n, i % 2 == 0))
+        async_rounds = []
+        for i in range(args.rounds):
+            progress(f"async: round {i + 1}/{args.rounds}")
+            async_rounds.append(async_round(url, args.n, args.concurrency, i % 2 == 0))
+        trio_rounds = []
+        for i in range(args.rounds if _have_trio() and not args.no_trio else 0):
+            progress(f"trio: round {i + 1}/{args.rounds}")
+            trio_rounds.append(trio_round(url, args.n, args.concurrency, i % 2 == 0))
     finally:
         server.terminate()
         server.join(5)
 
+    progress(f"import time: {args.import_runs} fresh interpreters each")
     imports = _import_times(["pass", "import lockllm", "import httpx"], args.import_runs)
     baseline = imports["pass"][0]
     lock_wall, lock_cum = imports["import lockllm"]
@@ -319,6 +328,7 @@ def main() -> None:
     modes = [("sync", _per_scan(sync_rounds, args.n)), ("async", _per_scan(async_rounds, args.n))]
     if trio_rounds:
         modes.append(("trio", _per_scan(trio_rounds, args.n)))
+    print_machine("Client overhead")
     print(
         f"client_overhead: N={args.n} scans x {args.rounds} rounds, "
         f"async concurrency {args.concurrency}; medians over rounds; Python "
