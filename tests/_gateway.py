@@ -22,6 +22,7 @@ import httpcore
 import httpx
 import pytest
 import uvicorn
+from _timing import generous
 
 from lockllm.server import Settings, Upstream, create_app
 from lockllm.server._cli import uvicorn_options
@@ -84,7 +85,11 @@ def gateway_settings(
     api_keys: Tuple[str, ...] = (GATEWAY_KEY,),
     **overrides: Any,
 ) -> Settings:
-    """Settings for a test gateway; ``upstreams`` maps provider -> (url, key)."""
+    """Settings for a test gateway; ``upstreams`` maps provider -> (url, key).
+
+    Unless a test sets ``scan_timeout`` (its subject), the scan budget is
+    :func:`_timing.generous`: a benign scan must not turn into a 503 because CI is busy."""
+    overrides.setdefault("scan_timeout", generous())
     settings = Settings.load(environ={})
     table = dict(settings.upstreams)
     for name, (url, key) in (upstreams or {}).items():
@@ -152,12 +157,18 @@ def ok_response(body: bytes = b'{"ok":true}', extra: bytes = b"") -> List[bytes]
 
 @pytest.fixture
 def make_app() -> Iterator[Any]:
-    """Build in-process gateway apps (``make_app(backend, **settings)``) driven by httpx's
-    ASGI transport; their scan workers are stopped afterwards."""
+    """Build in-process gateway apps (``make_app(backend, scan_factory=…, **settings)``)
+    driven by httpx's ASGI transport; their scan workers are stopped afterwards.
+
+    Without a lifespan the first scan starts the pool, so one worker by default (unless a
+    test sets ``scan_workers``): fewer processes to start on a busy machine."""
     clients: List[httpx.AsyncClient] = []
 
     def build(
-        backend: Optional[httpcore.AsyncNetworkBackend] = None, **overrides: Any
+        backend: Optional[httpcore.AsyncNetworkBackend] = None,
+        *,
+        scan_factory: Optional[str] = None,
+        **overrides: Any,
     ) -> httpx.AsyncClient:
         upstreams = overrides.pop(
             "upstreams",
@@ -166,8 +177,11 @@ def make_app() -> Iterator[Any]:
                 "azure": ("http://az.test/openai/v1", "az-up"),
             },
         )
+        overrides.setdefault("scan_workers", 1)
         settings = gateway_settings(upstreams, **overrides)
         app = create_app(settings)
+        if scan_factory is not None:  # a test engine, where the engine is not the subject
+            app.state.gateway.scan_factory = scan_factory
         if backend is not None:
             app.state.gateway.http = UpstreamPool(settings, backend=backend)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")

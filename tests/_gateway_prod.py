@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import httpx
+from _timing import generous, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_KEY = "lockllm-prod-test-key-0123456789abcdef"
@@ -33,11 +34,13 @@ def free_port() -> int:
 
 
 def clean_env(extra: Dict[str, str]) -> Dict[str, str]:
-    """The test process's environment minus LockLLM and proxy variables, plus ``extra``."""
+    """The test process's environment minus LockLLM and proxy variables, plus ``extra``;
+    the scan budget is :func:`_timing.generous` unless ``extra`` sets one."""
     drop = ("LOCKLLM_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_")
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(drop)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env["PYTHONPATH"] = str(ROOT)
+    env["LOCKLLM_SERVER_SCAN_TIMEOUT"] = f"{generous():g}"  # not the subject: never a 503
     env.update(extra)
     return env
 
@@ -59,8 +62,12 @@ class Served:
 
 
 @contextmanager
-def serve_process(env: Dict[str, str], *args: str, timeout: float = 30.0) -> Iterator[Served]:
-    """Run ``lockllm serve`` with ``env`` (on top of a clean environment) and ``args``."""
+def serve_process(
+    env: Dict[str, str], *args: str, timeout: Optional[float] = None
+) -> Iterator[Served]:
+    """Run ``lockllm serve`` with ``env`` (on top of a clean environment) and ``args``;
+    ``timeout`` for it to come up (default 30 s, scaled to this machine's load)."""
+    timeout = scaled(30.0) if timeout is None else timeout
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "stderr.log"
@@ -92,8 +99,9 @@ def serve_process(env: Dict[str, str], *args: str, timeout: float = 30.0) -> Ite
             served.final_log = served.log()
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """Stop a server process gracefully, by force after ``timeout``."""
+def stop(process: subprocess.Popen[bytes], timeout: Optional[float] = None) -> None:
+    """Stop a server process gracefully, by force after ``timeout`` (20 s, scaled)."""
+    timeout = scaled(20.0) if timeout is None else timeout
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
 
 from _gateway import serve_app
+from _timing import scaled
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -88,7 +89,7 @@ def build_stub_app(stub: UpstreamStub) -> Starlette:
                 for chunk in frame(piece, index):
                     yield chunk
                 if index == 0 and stub.gate is not None:
-                    opened = await asyncio.to_thread(stub.gate.wait, 10)
+                    opened = await asyncio.to_thread(stub.gate.wait, scaled(10))
                     if not opened:
                         stub.gate_timeouts += 1
                 await asyncio.sleep(stub.delay)

@@ -26,6 +26,7 @@ from _gateway import (
     running_gateway,
 )
 from _slow_engine import MARKER
+from _timing import generous, scaled
 from _upstream_stub import UpstreamStub, running_stub, stub_upstreams
 
 from lockllm.server._inspect import inspect
@@ -33,6 +34,12 @@ from lockllm.server._limits import RepeatFilter
 
 SAFE = "What is the capital of France?"
 SLOW = f"{MARKER} What is the capital of France?"
+
+
+def slow_budget() -> float:
+    """The slow gateway's scan budget: 1.5 s on an idle machine, stretched on a busy one
+    (a replaced worker must start and scan within it), always far below the 60 s stall."""
+    return min(30.0, scaled(1.5))
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +53,7 @@ def slow_gateway(stub: UpstreamStub) -> Iterator[Gateway]:
     with running_gateway(
         stub_upstreams(stub),
         scan_factory="_slow_engine:slow_scanner",
-        scan_timeout=1.5,
+        scan_timeout=slow_budget(),
         scan_workers=1,
         header_timeout=1.0,
         max_connections=60,
@@ -81,7 +88,7 @@ def test_a_slow_scan_is_503_within_budget_and_healthz_keeps_answering(
         return time.monotonic() - start, response
 
     thread, out = _in_background(slow_call)
-    time.sleep(0.3)  # the slow scan is running in the (only) worker now
+    time.sleep(scaled(0.3))  # the slow scan is running in the (only) worker now
     health: List[float] = []
     while thread.is_alive() and len(health) < 20:
         start = time.monotonic()
@@ -95,9 +102,9 @@ def test_a_slow_scan_is_503_within_budget_and_healthz_keeps_answering(
     assert (error["type"], error["code"]) == ("scan_error", "scan_timeout")
     assert error["request_id"]
     assert "retry-after" not in response.headers  # the same input would time out again
-    assert took < 1.5 + 2.0  # the budget, plus a little
+    assert took < slow_budget() + scaled(2.0)  # the budget, plus a little
     assert health
-    assert max(health) < 0.5  # the event loop was never stalled
+    assert max(health) < scaled(0.5)  # the event loop was never stalled
     assert stub.requests == []  # failed closed: nothing was forwarded
     # The killed worker was replaced: the next request is scanned and forwarded.
     ok = httpx.post(url, json=_chat(SAFE), headers=_auth(slow_gateway), timeout=30)
@@ -118,7 +125,7 @@ def test_scan_endpoint_times_out_too_and_others_wait_within_their_budget(
         )
 
     slow_thread, slow_out = _in_background(lambda: call(SLOW))
-    time.sleep(0.2)
+    time.sleep(scaled(0.2))
     # One worker, busy: this request waits for it, within its own budget.
     waiting_thread, waiting_out = _in_background(lambda: call(SAFE))
     slow_thread.join(30)
@@ -135,7 +142,8 @@ def test_the_worst_case_engine_input_does_not_stall_the_gateway(stub: UpstreamSt
     # The real engine, with the input the security review found slow ("=" * 70000):
     # answered within the budget (a verdict, or 503 if the engine is still slow on it),
     # with /healthz served the whole time.
-    with running_gateway(stub_upstreams(stub), scan_timeout=2.0, scan_workers=1) as gateway:
+    budget = min(30.0, scaled(2.0))
+    with running_gateway(stub_upstreams(stub), scan_timeout=budget, scan_workers=1) as gateway:
         url = gateway.url + "/v1/scan"
 
         def worst() -> Tuple[float, int]:
@@ -149,12 +157,12 @@ def test_the_worst_case_engine_input_does_not_stall_the_gateway(stub: UpstreamSt
         while thread.is_alive():
             start = time.monotonic()
             assert httpx.get(gateway.url + "/healthz", timeout=5).status_code == 200
-            assert time.monotonic() - start < 0.5
+            assert time.monotonic() - start < scaled(0.5)
             time.sleep(0.05)
         thread.join()
         took, status = out[0]
         assert status in (200, 503)
-        assert took < 2.0 + 2.0
+        assert took < budget + scaled(2.0)
 
 
 def test_a_broken_engine_is_503_scan_failed(stub: UpstreamStub) -> None:
@@ -197,8 +205,8 @@ def test_silent_connections_are_closed(slow_gateway: Gateway) -> None:
     socks = [_connect(slow_gateway) for _ in range(40)]
     try:
         start = time.monotonic()
-        assert all(_closed_within(s, 5) for s in socks)
-        assert time.monotonic() - start < 5  # header_timeout is 1 s
+        assert all(_closed_within(s, scaled(5)) for s in socks)
+        assert time.monotonic() - start < scaled(5)  # header_timeout is 1 s
     finally:
         for sock in socks:
             sock.close()
@@ -218,10 +226,10 @@ def test_a_trickled_request_head_is_cut(slow_gateway: Gateway) -> None:
                 closed = True
                 break
             time.sleep(0.1)
-            if time.monotonic() - start > 4:
+            if time.monotonic() - start > scaled(4):
                 break
-        assert closed or _closed_within(sock, 2)
-        assert time.monotonic() - start < 4
+        assert closed or _closed_within(sock, scaled(2))
+        assert time.monotonic() - start < scaled(4)
     finally:
         sock.close()
 
@@ -230,10 +238,10 @@ def test_keep_alive_connection_gets_the_head_timeout_again(slow_gateway: Gateway
     sock = _connect(slow_gateway)
     try:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        sock.settimeout(5)
+        sock.settimeout(scaled(5))
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # the next head never completes
-        assert _closed_within(sock, 4)
+        assert _closed_within(sock, scaled(4))
     finally:
         sock.close()
 
@@ -241,11 +249,11 @@ def test_keep_alive_connection_gets_the_head_timeout_again(slow_gateway: Gateway
 def test_connections_past_the_cap_are_closed_at_once(slow_gateway: Gateway) -> None:
     socks = [_connect(slow_gateway) for _ in range(150)]  # cap is 60
     try:
-        time.sleep(0.3)
+        time.sleep(scaled(0.3))
         start = time.monotonic()
-        refused = sum(_closed_within(s, 0.02) for s in socks)
+        refused = sum(_closed_within(s, scaled(0.02)) for s in socks)
         assert refused >= 150 - 60 - 5
-        assert time.monotonic() - start < 4
+        assert time.monotonic() - start < scaled(4)
     finally:
         for sock in socks:
             sock.close()
@@ -255,7 +263,8 @@ def test_connections_past_the_cap_are_closed_at_once(slow_gateway: Gateway) -> N
 
 def test_repeated_log_records_are_cut_to_a_few() -> None:
     log = logging.getLogger("lockllm.test.repeat")
-    repeat = RepeatFilter(burst=5, interval=0.3)
+    interval = scaled(0.3)  # longer than the 2,000 records below take, on any machine
+    repeat = RepeatFilter(burst=5, interval=interval)
     seen: List[str] = []
 
     class Keep(logging.Handler):
@@ -270,7 +279,7 @@ def test_repeated_log_records_are_cut_to_a_few() -> None:
         for _ in range(2000):
             log.error("socket.accept() out of system resource")
         assert len(seen) == 5
-        time.sleep(0.35)
+        time.sleep(interval + 0.05)
         log.error("socket.accept() out of system resource")
         assert seen[-1].endswith("(and 1995 more like it were not logged)")
         log.error("another message")
@@ -406,7 +415,7 @@ def test_running_out_of_descriptors_is_survived_quietly(tmp_path: Any) -> None:
     socks: List[socket.socket] = []
     try:
         url = f"http://127.0.0.1:{port}/healthz"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         while True:
             try:
                 httpx.get(url, timeout=1)
@@ -419,15 +428,15 @@ def test_running_out_of_descriptors_is_survived_quietly(tmp_path: Any) -> None:
                 socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
             except OSError:
                 break
-        time.sleep(3)
+        time.sleep(scaled(3))
         assert proc.poll() is None  # still running
         for sock in socks:
             sock.close()
         socks.clear()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while True:
             try:
-                if httpx.get(url, timeout=2).status_code == 200:
+                if httpx.get(url, timeout=scaled(2)).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -481,8 +490,10 @@ async def test_pool_tells_a_busy_pool_from_a_slow_scan() -> None:
 
     pool = ScanPool(1, "_slow_engine:slow_scanner")
     try:
-        slow = asyncio.ensure_future(pool.run("scan", SLOW, "medium", 2.0))
-        await asyncio.sleep(0.5)  # the one worker is stuck in the slow scan now
+        # The worker starts first: its start-up is not what the budgets below measure.
+        await asyncio.get_running_loop().run_in_executor(None, pool.start)
+        slow = asyncio.ensure_future(pool.run("scan", SLOW, "medium", min(30.0, scaled(2.0))))
+        await asyncio.sleep(scaled(0.5))  # the one worker is stuck in the slow scan now
         with pytest.raises(ScanTimeout) as waited:
             await pool.run("scan", SAFE, "medium", 0.3)
         assert waited.value.busy
@@ -490,7 +501,7 @@ async def test_pool_tells_a_busy_pool_from_a_slow_scan() -> None:
             await slow
         assert not ran.value.busy
         assert pool.restarts == 1
-        result = await pool.run("scan", SAFE, "medium", 10)  # the replacement answers
+        result = await pool.run("scan", SAFE, "medium", generous())  # the replacement answers
         assert result.safe
     finally:
         await pool.aclose()

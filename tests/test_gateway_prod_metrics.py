@@ -11,6 +11,7 @@ import httpx
 import pytest
 from _gateway import Gateway, running_gateway
 from _gateway_prod import AUTH, GATEWAY_KEY, free_port, serve_process
+from _timing import scaled
 from _upstream_stub import UpstreamStub, running_stub
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -154,7 +155,7 @@ def test_metrics_add_up_across_two_workers() -> None:
     before = _metric_dirs()
     env = {"LOCKLLM_SERVER_API_KEYS": GATEWAY_KEY}
     sent = 40
-    with serve_process(env, "--workers", "2", "--log-format", "json", timeout=60) as served:
+    with serve_process(env, "--workers", "2", "--log-format", "json", timeout=scaled(60)) as served:
         assert len(_metric_dirs() - before) == 1  # the serve command made one
         for _ in range(sent):
             response = httpx.post(

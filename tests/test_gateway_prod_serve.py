@@ -19,6 +19,7 @@ import httpx
 import pytest
 from _gateway import running_gateway
 from _gateway_prod import AUTH, GATEWAY_KEY, clean_env, serve_process
+from _timing import scaled
 
 from lockllm.errors import ConfigurationError
 from lockllm.server import Settings, _cli
@@ -164,7 +165,9 @@ def test_json_log_process_writes_one_object_a_line() -> None:
     with serve_process(env, "--log-format", "json") as served:
         httpx.get(served.url + "/x%0aforged%1b[2J?secret=q", headers=AUTH)
         httpx.post(served.url + "/v1/scan", json={"input": "my private prompt"}, headers=AUTH)
-        time.sleep(0.3)
+        deadline = time.monotonic() + scaled(10)  # until the access line has landed
+        while '"/v1/scan"' not in served.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
     lines = served.log_lines()
     assert len(lines) >= 3
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
@@ -200,8 +203,8 @@ def test_two_workers_serve_and_both_write_the_access_log() -> None:
             headers={**AUTH, "Connection": "close"},
         ).status_code
 
-    with serve_process(env, "--log-format", "json", timeout=60) as served:
-        deadline = time.monotonic() + 30
+    with serve_process(env, "--log-format", "json", timeout=scaled(60)) as served:
+        deadline = time.monotonic() + scaled(30)
         with ThreadPoolExecutor(8) as pool:  # several at once: both workers must accept
             while len(pids) < 2 and time.monotonic() < deadline:
                 assert set(pool.map(one, range(16))) == {200}
@@ -298,7 +301,7 @@ def test_a_body_received_on_a_reused_connection_is_not_sent_again(
         second = client.post(url, json=second_body, headers=headers)
         assert second.status_code == 502
         assert second.json()["error"]["code"] == "provider_error"
-        time.sleep(0.2)  # a resend, if any, would have arrived by now
+        time.sleep(scaled(0.2))  # a resend, if any, would have arrived by now
         deliveries = [b for _, b in dropping_upstream.bodies if b"Second call" in b]
         assert len(deliveries) == 1
         # The next call opens a fresh connection and works.

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from _gateway import Gateway, b64, blocked, chat, forwarded, refused, running_gateway, send
 from _pdf import make_pdf
+from _timing import scaled
 from _upstream_stub import UpstreamStub, running_stub, stub_upstreams
 
 from lockllm.server._documents import classify
@@ -199,7 +200,7 @@ def test_undecodable_base64_of_a_typed_document_is_refused(
 
 def _slow_connection(url: str, key: str) -> socket.socket:
     host, port = url.rsplit("/", 1)[-1].split(":")
-    conn = socket.create_connection((host, int(port)), timeout=10)
+    conn = socket.create_connection((host, int(port)), timeout=scaled(10))
     head = (
         "POST /v1/proxy/openai/chat/completions HTTP/1.1\r\nHost: gw\r\n"
         f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
@@ -232,12 +233,12 @@ def test_slow_bodies_get_408_and_are_closed(stub: UpstreamStub) -> None:
         for conn in slow[:10]:
             conn.sendall(b" ")  # a trickle does not reset the deadline
         # Others are served meanwhile, and every slow one is answered and closed.
-        assert httpx.get(gateway.url + "/healthz", timeout=10).status_code == 200
+        assert httpx.get(gateway.url + "/healthz", timeout=scaled(10)).status_code == 200
         replies = [_read_all(conn) for conn in slow]
         elapsed = time.monotonic() - started
         for conn in slow:
             conn.close()
-        assert elapsed < 8, elapsed
+        assert elapsed < scaled(8), elapsed
         for reply in replies:
             head, _, body = reply.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 408"), reply[:200]
@@ -286,7 +287,9 @@ async def test_echoed_key_forms_are_masked(make_app: Any, index: int) -> None:
     body = json.dumps({"error": {"message": f"bad key {form} / {client_form}"}}).encode()
     body = body.replace(b"\\\\u", b"\\u")  # keep the JSON \u escapes as the provider sent them
     backend = Recorder(ok_response(body, b"X-Echo: " + form.encode() + b"\r\n"))
-    client = make_app(backend, upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)})
+    client = make_app(
+        backend, scan_factory=MARKER, upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)}
+    )
     response = await client.post(
         "/v1/proxy/openai/chat/completions",
         json=chat("hi"),
@@ -306,7 +309,9 @@ async def test_benign_text_near_a_key_is_kept(make_app: Any) -> None:
 
     body = b'{"note":"sk-UPSTREAM is the prefix of keys; SECRETKEY is a word"}'
     client = make_app(
-        Recorder(ok_response(body)), upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)}
+        Recorder(ok_response(body)),
+        scan_factory=MARKER,
+        upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)},
     )
     response = await client.post("/v1/proxy/openai/chat/completions", json=chat("hi"), headers=AUTH)
     assert response.content == body
@@ -318,7 +323,9 @@ async def test_a_key_in_the_path_is_masked_in_the_access_log(
     from _gateway import AUTH, GATEWAY_KEY, Recorder, ok_response
 
     client = make_app(
-        Recorder(ok_response()), upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)}
+        Recorder(ok_response()),
+        scan_factory=MARKER,
+        upstreams={"openai": ("http://up.test/v1", PROVIDER_KEY)},
     )
     with caplog.at_level(logging.INFO, logger="lockllm.server"):
         await client.get(f"/v1/proxy/openai/{GATEWAY_KEY}/models", headers=AUTH)
@@ -342,7 +349,7 @@ def test_a_client_that_leaves_mid_body_is_logged_499(
         conn.sendall(b'"a": 1')
         time.sleep(0.2)
         conn.close()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while time.monotonic() < deadline:
             lines = [r.getMessage() for r in caplog.records if "chat/completions" in r.getMessage()]
             if lines:
