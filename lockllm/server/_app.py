@@ -80,6 +80,7 @@ from .._vocabulary import ACTIONS as VOCABULARY_ACTIONS
 from .._vocabulary import SENSITIVITIES as VOCABULARY_SENSITIVITIES
 from . import _bodytimeout, _errors
 from ._extract import extract_model
+from ._guard_response import prepare as prepare_guard
 from ._limits import STATE_KEY as LIMITS_KEY
 from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
@@ -361,9 +362,13 @@ class Gateway:
         url = upstream_url(provider, upstream, path, request.scope.get("query_string", b""))
         # The client's key goes nowhere but here, whatever header it was put in.
         raw = without_secrets(request.headers.raw, all_forms(_presented(request, 8)))
+        # The response guard (``_guard_response``) reads the answer; it may plant a canary.
+        body, guard = prepare_guard(
+            self.settings, request.headers, body, path, provider, request_id, self.production
+        )
         try:
             response, connection = await self.client().send(
-                request.method, url, request_headers(raw, upstream), body
+                request.method, url, request_headers(raw, upstream, guard is not None), body
             )
         except httpcore.TimeoutException as exc:
             logger.warning("upstream %s timed out: %s", provider, type(exc).__name__)
@@ -387,7 +392,7 @@ class Gateway:
         if not any(name == b"x-request-id" for name, _ in headers):
             headers.append((b"x-request-id", request_id.encode()))
         headers.extend(meta)
-        relay = UpstreamResponse(response, headers, self.client(), connection)
+        relay = UpstreamResponse(response, headers, self.client(), connection, guard)
         # A provider that echoes its key (or ours) must not hand it to the caller.
         return MaskedResponse(relay, (upstream.key or "", *_presented(request, 8)))  # type: ignore[return-value]
 

@@ -13,6 +13,17 @@ pipe takes it at once) and the answer is read with ``loop.add_reader``. That cos
 0.1 ms per call on top of the scan (2 CPUs, Python 3.11; see ``benchmarks/gateway.py``).
 Larger requests are written from a thread.
 
+Small bodies skip the pool: a request of up to ``INLINE_SCAN_BYTES`` (body and query) is
+read and scanned on the event loop itself, by an engine built in the gateway process. The
+engine's cost is linear in its input, so the longest such a scan can hold the loop is
+bounded: a few milliseconds for the slowest shapes of ``tests/test_engine_linear.py`` at
+512 bytes to 1 KB (2 CPUs), against the pipe round trip, the worker's wake-up and the
+scheduling of two processes on the same CPUs that every pooled call pays (at 50 requests
+in flight, the pool alone cut the gateway's throughput several-fold). Larger bodies, any
+engine with an ONNX model, and any engine not built by the default factory (a test's
+deliberately slow one, say) always go to the pool, where a worst case is cut at its budget
+without stalling anyone else.
+
 Workers are plain ``python -m lockllm.server._scanworker`` processes (not
 ``multiprocessing``, which would re-import the ``__main__`` module of whatever started
 the gateway): each one imports and warms the engine in about 0.2 s, so a replacement is
@@ -32,15 +43,25 @@ import weakref
 from typing import Any, List, Optional
 
 from ._engine import ENGINE_ENV
-from ._scanworker import read_frame
+from ._scanworker import answer, read_frame
 
-__all__ = ["ScanFailed", "ScanPool", "ScanTimeout", "default_workers", "local_scanner"]
+__all__ = [
+    "INLINE_SCAN_BYTES",
+    "ScanFailed",
+    "ScanPool",
+    "ScanTimeout",
+    "default_workers",
+    "local_scanner",
+    "request_size",
+]
 
 logger = logging.getLogger("lockllm.server")
 
 INLINE_SEND_BYTES = 32 * 1024
 """Requests up to this size are written to the worker's pipe from the event loop itself."""
 DEFAULT_FACTORY = "lockllm.server._scanpool:local_scanner"
+INLINE_SCAN_BYTES = 1024
+"""Requests (body plus query) up to this size are scanned in the gateway process itself."""
 
 
 class ScanTimeout(Exception):
@@ -61,6 +82,33 @@ def local_scanner() -> Any:
     from ._engine import worker_scanner
 
     return worker_scanner()
+
+
+def _inline_scanner(engine: str) -> Any:
+    """The in-process engine for small bodies (the workers' default engine and options), or
+    ``None`` when the options name an ONNX model (its cost stays in the pool)."""
+    import json
+
+    from ..engine import LocalScanner
+
+    chosen = json.loads(engine) if engine else {}
+    if chosen.get("model"):
+        return None
+    scanner = LocalScanner(threshold=chosen.get("threshold"), allow=tuple(chosen.get("allow", ())))
+    scanner.scan("warm up the rules, the decoders and the model", "medium")
+    return scanner
+
+
+def request_size(method: str, argument: Any) -> Optional[int]:
+    """Bytes a scan call reads (``None``: unknown, so never scanned in-process)."""
+    if isinstance(argument, dict):
+        body, query = argument.get("body", b""), argument.get("query", b"")
+        if isinstance(body, bytes) and isinstance(query, bytes):
+            return len(body) + len(query)
+        return None
+    if method == "scan" and isinstance(argument, str):
+        return len(argument) * 4  # UTF-8 at most
+    return None
 
 
 def default_workers() -> int:
@@ -160,11 +208,25 @@ class ScanPool:
     scanner; tests use it to plant a deliberately slow engine.
     """
 
-    def __init__(self, workers: int, factory: str = DEFAULT_FACTORY, engine: str = "") -> None:
+    def __init__(
+        self,
+        workers: int,
+        factory: str = DEFAULT_FACTORY,
+        engine: str = "",
+        inline_bytes: Optional[int] = None,
+    ) -> None:
         self.size = max(1, workers)
         self.factory = factory
         self.engine = engine
+        self.inline_bytes = (
+            (INLINE_SCAN_BYTES if inline_bytes is None else inline_bytes)
+            if factory == DEFAULT_FACTORY
+            else 0
+        )
+        """Calls up to this size are scanned in-process (0: never; default factory only)."""
         self.restarts = 0
+        self.inline_calls = 0
+        self._inline: Any = None
         self._workers: List[_Worker] = []
         self._idle: Optional[asyncio.Queue[_Worker]] = None
         self._closed = False
@@ -172,7 +234,11 @@ class ScanPool:
         weakref.finalize(self, _kill_all, self._workers)
 
     def start(self) -> None:
-        """Start the worker processes (blocking)."""
+        """Start the worker processes, and build the in-process engine (blocking)."""
+        if self.inline_bytes and self._inline is None:
+            self._inline = _inline_scanner(self.engine)
+            if self._inline is None:
+                self.inline_bytes = 0
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self.factory, self.engine))
 
@@ -201,6 +267,10 @@ class ScanPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         idle = await self._ready()
+        size = request_size(method, argument) if self.inline_bytes else None
+        if size is not None and size <= self.inline_bytes and self._inline is not None:
+            self.inline_calls += 1
+            return _unwrap(answer(self._inline, method, argument, sensitivity))
         try:
             if idle.empty():  # every worker busy: wait for one, within the budget
                 worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - loop.time()))
@@ -221,10 +291,7 @@ class ScanPool:
                 idle.put_nowait(worker)
             else:  # timed out, died, or the request was cancelled mid-call: replace it
                 await self._replace(worker)
-        status, value = reply
-        if status != "ok":
-            raise ScanFailed(f"the engine raised {value}")
-        return value
+        return _unwrap(reply)
 
     async def _call(self, worker: _Worker, call: Any, deadline: float) -> Any:
         """Send ``call`` and await the reply: one pipe write, one read callback, one timer
@@ -295,6 +362,13 @@ class ScanPool:
         for worker in self._workers:
             worker.unwatch()
         await asyncio.get_running_loop().run_in_executor(None, _kill_all, self._workers)
+
+
+def _unwrap(reply: Any) -> Any:
+    status, value = reply
+    if status != "ok":
+        raise ScanFailed(f"the engine raised {value}")
+    return value
 
 
 def _send(worker: _Worker, frame: bytes) -> None:

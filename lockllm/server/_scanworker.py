@@ -20,7 +20,7 @@ import struct
 import sys
 from typing import IO, Any, Callable, List, Optional
 
-__all__ = ["main", "read_frame", "write_frame"]
+__all__ = ["answer", "main", "read_frame", "write_frame"]
 
 _LENGTH = struct.Struct(">I")
 MEMORY_LIMIT = 2 * 1024**3
@@ -74,9 +74,22 @@ def load_factory(spec: str) -> Callable[[], Any]:
     return factory
 
 
-def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker process
+def answer(scanner: Any, method: str, argument: Any, sensitivity: str) -> Any:
+    """``("ok", result)`` or ``("error", exception type name)`` for one call: the work of a
+    worker, and of the gateway itself for the small bodies it scans in-process."""
     from ._inspect import inspect, scan_request
 
+    try:
+        if method == "inspect":
+            return ("ok", inspect(scanner, argument, sensitivity))
+        if method == "scan_request":
+            return ("ok", scan_request(scanner, argument, sensitivity))
+        return ("ok", getattr(scanner, method)(argument, sensitivity))
+    except Exception as exc:  # reported to the request, not fatal
+        return ("error", type(exc).__name__)
+
+
+def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the gateway's to handle
     _limit_memory()
     out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -93,15 +106,7 @@ def main(argv: List[str]) -> int:  # pragma: no cover - runs in the worker proce
         if data is None:
             return 0
         method, argument, sensitivity = pickle.loads(data)
-        try:
-            if method == "inspect":
-                reply: Any = ("ok", inspect(scanner, argument, sensitivity))
-            elif method == "scan_request":
-                reply = ("ok", scan_request(scanner, argument, sensitivity))
-            else:
-                reply = ("ok", getattr(scanner, method)(argument, sensitivity))
-        except Exception as exc:  # reported to the request, not fatal
-            reply = ("error", type(exc).__name__)
+        reply = answer(scanner, method, argument, sensitivity)
         write_frame(out, pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
 
 

@@ -30,7 +30,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 from .._providers import PROVIDERS
 from .._vocabulary import SENSITIVITIES
 from ..errors import ConfigurationError
-from . import _engine
+from . import _engine, _guard_settings
 from ._egress import NO_PROXIES, ProxyConfig, ca_bundle_from, proxy_config_from
 from ._ratelimit import Rate, parse_rate
 from ._webhooks import WebhookSpec, parse_webhooks
@@ -102,6 +102,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("SSL_CERT_FILE", "CA bundle when LOCKLLM_UPSTREAM_CA_BUNDLE is unset (else the system store)"),
     ("LOCKLLM_UPSTREAM_MAX_CONNECTIONS", "concurrent provider connections (512)"),
     *_engine.ENVIRONMENT,
+    *_guard_settings.ENVIRONMENT,
     ("LOCKLLM_UPSTREAM_<PROVIDER>_URL", "provider base URL (config: upstreams.<p>.url)"),
     ("LOCKLLM_UPSTREAM_<PROVIDER>_KEY", "provider API key (config: upstreams.<p>.key)"),
 )
@@ -185,6 +186,11 @@ class Settings:
     threshold: Optional[float] = None
     allow: Tuple[str, ...] = ()
     model: Optional[str] = None
+    # The response guard (issue 18): off, audit, redact or block (``_guard_settings``).
+    response_guard: str = _guard_settings.DEFAULT_MODE
+    response_guard_window: int = _guard_settings.DEFAULT_WINDOW
+    response_guard_allow_hosts: Tuple[str, ...] = ()
+    response_guard_canary: bool = False
 
     def __repr__(self) -> str:
         return (
@@ -271,6 +277,7 @@ class Settings:
                 "at least 16 characters"
             )
         _engine.check(self.threshold, self.allow, self.model)
+        _guard_settings.check(self.response_guard, self.response_guard_window)
         if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigurationError(
                 "redis_url must start with redis://, rediss:// or unix:// "
@@ -369,7 +376,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
     known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
     known |= {"upstream_trust_env", "upstream_ca_bundle"}
-    known |= set(_NUMBERS) | set(_FLAGS) | _engine.KEYS
+    known |= set(_NUMBERS) | set(_FLAGS) | _engine.KEYS | _guard_settings.KEYS
     unknown = set(data) - known
     if unknown:
         raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -402,6 +409,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
             raise ConfigurationError(f"{where}: upstream_ca_bundle must name a PEM file")
         values["upstream_ca_bundle"] = bundle
     values.update(_engine.from_config(data, where))
+    values.update(_guard_settings.from_config(data, where))
     if "api_keys" in data:
         keys = data["api_keys"]
         if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -437,6 +445,7 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
     if raw:  # replaces the config file's list
         values["webhooks"] = parse_webhooks(raw, None, "LOCKLLM_SERVER_WEBHOOK_URLS")
     values.update(_engine.from_env(env))
+    values.update(_guard_settings.from_env(env))
     return values
 
 

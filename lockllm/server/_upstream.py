@@ -339,10 +339,13 @@ def upstream_url(provider: str, upstream: Upstream, path: str, query: bytes) -> 
     return url
 
 
-def request_headers(raw: Iterable[Tuple[bytes, bytes]], upstream: Upstream) -> RawHeaders:
+def request_headers(
+    raw: Iterable[Tuple[bytes, bytes]], upstream: Upstream, identity: bool = False
+) -> RawHeaders:
     """The client's headers minus hop-by-hop, LockLLM and key headers, plus the provider key.
 
     Headers the client names in ``Connection`` are hop-by-hop too (RFC 9110 §7.6.1).
+    ``identity``: ask for an uncompressed answer (the response guard reads it).
     """
     raw = list(raw)
     named = {
@@ -359,7 +362,11 @@ def request_headers(raw: Iterable[Tuple[bytes, bytes]], upstream: Upstream) -> R
             continue
         if lname == b"anthropic-version":
             has_version = True
+        if identity and lname == b"accept-encoding":
+            continue
         out.append((lname, value))
+    if identity:
+        out.append((b"accept-encoding", b"identity"))
     key = (upstream.key or "").encode("latin-1")
     if upstream.auth == "anthropic":
         out.append((b"x-api-key", key))
@@ -386,10 +393,13 @@ class UpstreamResponse(Response):
         headers: RawHeaders,
         pool: UpstreamPool,
         lease: Lease,
+        guard: Any = None,
     ) -> None:
         self.upstream = upstream
         self.pool = pool
         self.lease = lease
+        self.guard = guard
+        """The request's response guard (``_guard_response.ResponseGuard``), or ``None``."""
         self.status_code = upstream.status
         self.raw_headers = headers
         self.background = None
@@ -418,18 +428,40 @@ class UpstreamResponse(Response):
         )
 
     async def _relay(self, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        # The response guard reads the answer on its way (``_guard_stream``): it may hold
+        # the head (a sized JSON answer it may rewrite or refuse), hold back or rewrite
+        # events, or end a stream early with the provider's error event.
+        reader = None if self.guard is None else self.guard.open(self.status_code, self.raw_headers)
+        if reader is None or not reader.head_held:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
         try:
             async for chunk in self.upstream.aiter_stream():
+                if reader is not None:
+                    chunk, stop = reader.feed(chunk)
+                    if stop:
+                        await send({"type": "http.response.body", "body": chunk})
+                        return
+                    if not chunk:
+                        continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except (httpcore.TimeoutException, *UpstreamError) as exc:
             # Too late for an error status: end the response unfinished, so the client
             # sees a broken stream rather than a silently truncated one.
             logger.warning("upstream stream broke off: %s", type(exc).__name__)
             return
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        rest = b""
+        if reader is not None:
+            head, rest = reader.close(self.status_code, self.raw_headers)
+            if head is not None:
+                status, headers = head
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": rest, "more_body": False})
 
     @staticmethod
     async def _watch_disconnect(receive: Receive, scope: Any) -> None:

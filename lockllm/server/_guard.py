@@ -1,0 +1,280 @@
+"""What the response guard finds in a model's text: prompt leaks, canaries, exfiltration
+URLs, secrets and PII.
+
+A :class:`GuardContext` is built once per request from the request body the gateway
+forwarded; :meth:`GuardContext.find` reads one piece of model output (a message's text, a
+streamed window of it, or a tool call's arguments) and returns :class:`Finding` items with
+their kind, a short non-sensitive detail (an entity type, a host) and their span in the
+text. Nothing here keeps or logs the text itself.
+
+Leaks: the system and developer prompts are folded like canaries (``lockllm._canary``:
+letters and digits only, lower-cased, NFKC, look-alike letters mapped), and the output is
+read folded, reversed, in ROT13 and with its base64 and hex runs decoded. A leak is a run of
+at least ``MIN_LEAK`` folded characters of a system prompt in any of these readings: the
+prompt is cut into aligned blocks of half that length (every such run holds one whole
+block), each block is looked up with ``str.find`` and a hit is extended both ways.
+
+Exfiltration: every ``http(s)://`` URL in the text (markdown images and links, HTML, bare
+URLs) whose host is not in the allow-list and whose path or query, percent-decoded and with
+base64 / hex runs decoded, carries a run of at least ``MIN_EXFIL`` folded characters of the
+request's conversation (every string of the request body). A URL that appears verbatim in
+the request is not counted (the model repeating a link it was given).
+
+Every loop is bounded: blocks per prompt, hits per block, URLs per text; each check costs
+time linear in the text read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from urllib.parse import unquote_plus, urlsplit
+
+from .._canary import _fold, canary_leaked
+
+__all__ = ["Finding", "GuardContext", "MIN_EXFIL", "MIN_LEAK", "json_unescape"]
+
+MIN_LEAK = 40
+"""Folded characters (letters and digits) of a system prompt that make a leak."""
+MIN_EXFIL = 20
+"""Folded characters of the conversation a URL must carry to count as exfiltration."""
+MAX_URLS = 64
+"""URLs read per text (the rest are left unread; a text with more is unusual)."""
+MAX_HITS = 16
+"""Occurrences of one block followed up per reading."""
+MAX_PROMPT_BLOCKS = 4096
+"""Blocks of the system prompt looked up (a prompt longer than that is read in part)."""
+
+_URL = re.compile(r"https?://[^\s<>\"'`)\]\\]{1,4096}", re.IGNORECASE)
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_\-=\r\n]{16,}")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
+class Finding(NamedTuple):
+    """One thing found: ``kind`` (``prompt_leak``, ``canary_leak``, ``exfiltration``,
+    ``secret``, ``pii``), a non-sensitive ``detail`` and the span in the text read."""
+
+    kind: str
+    detail: str
+    start: int
+    end: int
+
+
+def json_unescape(text: str) -> str:
+    """JSON string escapes (``\\u0068``, ``\\/``, ``\\n`` …) decoded leniently, for reading
+    tool-call arguments (JSON text) as what they will mean."""
+    if "\\" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) == 5:
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES.get(code, code)
+
+    return _ESCAPE.sub(one, text)
+
+
+class _Blocks:
+    """A folded reference text cut into aligned blocks, for finding shared runs."""
+
+    def __init__(self, folded: str, run: int) -> None:
+        self.text = folded
+        self.run = run
+        self.size = max(1, run // 2)
+        self.blocks: Dict[str, List[int]] = {}
+        limit = min(len(folded) - self.size + 1, MAX_PROMPT_BLOCKS * self.size)
+        for at in range(0, max(0, limit), self.size):
+            self.blocks.setdefault(folded[at : at + self.size], []).append(at)
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks) and len(self.text) >= self.run
+
+    def shared(self, form: str) -> List[Tuple[int, int]]:
+        """Spans of ``form`` sharing a run of at least ``run`` characters with the text."""
+        spans: List[Tuple[int, int]] = []
+        if len(form) < self.run:
+            return spans
+        ref = self.text
+        for block, places in self.blocks.items():
+            at = form.find(block)
+            hits = 0
+            while at != -1 and hits < MAX_HITS:
+                hits += 1
+                if not any(s <= at < e for s, e in spans):
+                    for place in places[:4]:
+                        left = 0
+                        while (
+                            at - left > 0
+                            and place - left > 0
+                            and form[at - left - 1] == ref[place - left - 1]
+                        ):
+                            left += 1
+                        right = self.size
+                        while (
+                            at + right < len(form)
+                            and place + right < len(ref)
+                            and form[at + right] == ref[place + right]
+                        ):
+                            right += 1
+                        if left + right >= self.run:
+                            spans.append((at - left, at + right))
+                            break
+                at = form.find(block, at + 1)
+        return spans
+
+
+def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
+    """``(start, end, folded decoding)`` for each base64 or hex run of ``text``."""
+    found: List[Tuple[int, int, str]] = []
+    for match in _B64_RUN.finditer(text):
+        packed = re.sub(r"[\r\n=]", "", match.group(0)).replace("-", "+").replace("_", "/")
+        for shift in range(4):  # the run may start mid-group
+            chunk = packed[shift:]
+            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            try:
+                raw = base64.b64decode(chunk)
+            except (binascii.Error, ValueError):
+                continue
+            found.append((match.start(), match.end(), _fold(raw.decode("utf-8", "ignore"))))
+    for match in _HEX_RUN.finditer(text):
+        digits = match.group(0)
+        for shift in range(2):
+            chunk = digits[shift:]
+            chunk = chunk[: len(chunk) - len(chunk) % 2]
+            raw = bytes.fromhex(chunk)
+            found.append((match.start(), match.end(), _fold(raw.decode("utf-8", "ignore"))))
+    return found
+
+
+def _fold_map(text: str) -> List[int]:
+    """For each character of ``_fold(text)``, the index of the character of ``text`` it
+    came from (computed only once something was found)."""
+    index: List[int] = []
+    for at, char in enumerate(text):
+        index.extend([at] * len(_fold(char)))
+    return index
+
+
+def _strings(value: Any, out: List[str], budget: List[int]) -> None:
+    """Every string (keys too) in a parsed JSON value, depth-first, iteratively."""
+    stack = [value]
+    while stack and budget[0] > 0:
+        item = stack.pop()
+        budget[0] -= 1
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class GuardContext:
+    """What one request's response is checked against.
+
+    ``system``: the system / developer prompt texts of the request; ``conversation``: the
+    request body parsed (every string in it is conversation); ``canary``: the canary the
+    gateway planted, if any; ``allow_hosts``: hosts (and their subdomains) a URL may carry
+    conversation text to; ``pii``: ``None`` (PII not checked), ``"strip"``, ``"block"``
+    or ``"allow_with_warning"``.
+    """
+
+    def __init__(
+        self,
+        system: Sequence[str],
+        conversation: Any,
+        *,
+        canary: Optional[str] = None,
+        allow_hosts: Iterable[str] = (),
+        pii: Optional[str] = None,
+        min_leak: int = MIN_LEAK,
+        min_exfil: int = MIN_EXFIL,
+    ) -> None:
+        self.prompt = _Blocks(_fold("\n".join(system)), min_leak)
+        strings: List[str] = []
+        _strings(conversation, strings, [1_000_000])
+        self.conversation_raw = "\n".join(strings)
+        self.conversation = _Blocks(_fold(self.conversation_raw), min_exfil)
+        self.canary = canary
+        self.allow_hosts = tuple(h.strip().lower().strip(".") for h in allow_hosts if h.strip())
+        self.pii = pii
+
+    def find(self, text: str, tool: bool = False) -> List[Finding]:
+        """Everything found in ``text`` (``tool``: JSON arguments of a tool call)."""
+        if not text:
+            return []
+        if tool:
+            text = json_unescape(text)
+        found = self._leaks(text)
+        found += self._exfiltration(text)
+        found += self._pii(text)
+        return found
+
+    # -- leaks ----------------------------------------------------------------------------
+
+    def _leaks(self, text: str) -> List[Finding]:
+        found: List[Finding] = []
+        if self.canary is not None and canary_leaked(text, self.canary):
+            found.append(Finding("canary_leak", "canary", 0, len(text)))
+        if not self.prompt:
+            return found
+        folded = _fold(text)
+        spans = self.prompt.shared(folded)
+        spans += [(len(folded) - e, len(folded) - s) for s, e in self.prompt.shared(folded[::-1])]
+        spans += self.prompt.shared(codecs.encode(folded, "rot13"))
+        if spans:
+            index = _fold_map(text)
+            for start, end in spans:
+                if 0 <= start < end <= len(index):
+                    found.append(
+                        Finding("prompt_leak", "system_prompt", index[start], index[end - 1] + 1)
+                    )
+        for start, end, decoded in _decoded_runs(text):
+            if self.prompt.shared(decoded):
+                found.append(Finding("prompt_leak", "system_prompt_encoded", start, end))
+        return found
+
+    # -- exfiltration ---------------------------------------------------------------------
+
+    def _allowed(self, host: str) -> bool:
+        return any(host == a or host.endswith("." + a) for a in self.allow_hosts)
+
+    def _exfiltration(self, text: str) -> List[Finding]:
+        found: List[Finding] = []
+        if not self.conversation:
+            return found
+        for count, match in enumerate(_URL.finditer(text)):
+            if count >= MAX_URLS:
+                break
+            url = match.group(0)
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").strip(".")
+            except ValueError:
+                continue
+            if not host or self._allowed(host) or url in self.conversation_raw:
+                continue
+            carried = unquote_plus(parts.path) + "\n" + unquote_plus(parts.query)
+            forms = [_fold(carried)] + [d for _, _, d in _decoded_runs(carried)]
+            if any(self.conversation.shared(form) for form in forms):
+                found.append(Finding("exfiltration", host, match.start(), match.end()))
+        return found
+
+    # -- secrets and PII ------------------------------------------------------------------
+
+    def _pii(self, text: str) -> List[Finding]:
+        """Secrets always; personal data only when the request has a PII action."""
+        from ..engine._pii import SECRET_TYPES, find_pii
+
+        found = find_pii(text, None if self.pii is not None else SECRET_TYPES)
+        return [
+            Finding("secret" if e.type in SECRET_TYPES else "pii", e.type, e.start, e.end)
+            for e in found
+        ]
