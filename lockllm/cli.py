@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 from ._batch import SEGMENT_CHARS, EngineSpec, Progress, Runner, Source, expand, one_by_one
 from ._config import API_KEY_ENV
+from ._install import install_hint
 from ._version import __version__
 from ._vocabulary import DEFAULT_SENSITIVITY, SENSITIVITIES
 from .errors import LockLLMError
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         metavar="DIR",
         help="local engine: an ONNX classifier directory (model.onnx, tokenizer.json, "
-        'config.json) instead of the shipped model; needs pip install "lockllm[onnx]"',
+        "config.json) instead of the shipped model; needs this project's onnx extra",
     )
     scan.add_argument(
         "-s",
@@ -160,7 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        raise _Failure('the gateway needs the server extra: pip install "lockllm[server]"')
+        raise _Failure(f"the gateway needs the server extra: {install_hint('server')}")
     from .server._cli import run_serve
 
     return run_serve(args)

@@ -238,9 +238,11 @@ def test_serve_without_the_server_extra_says_what_to_install(capsys, monkeypatch
     monkeypatch.setitem(sys.modules, "starlette", None)  # makes `import starlette` fail
     code, _, err = run(capsys, "serve", "--port", "0")
     assert code == 2
+    from lockllm._install import install_hint
+
     assert (
         err.strip()
-        == 'lockllm: error: the gateway needs the server extra: pip install "lockllm[server]"'
+        == f"lockllm: error: the gateway needs the server extra: {install_hint('server')}"
     )
 
 

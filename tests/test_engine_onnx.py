@@ -253,7 +253,9 @@ def test_a_missing_dependency_says_what_to_install(
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     with pytest.raises(ConfigurationError) as info:
         OnnxClassifier(model_dir)
-    assert info.value.message == f'OnnxClassifier needs {module}: pip install "lockllm[onnx]"'
+    from lockllm._install import install_hint
+
+    assert info.value.message == f"OnnxClassifier needs {module}: {install_hint('onnx')}"
 
 
 def test_importing_the_engine_does_not_import_the_onnx_stack() -> None:

@@ -637,7 +637,9 @@ def test_run_serve(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert "loopback" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert _cli.run_serve(_args()) == 1
-    assert "lockllm[server]" in capsys.readouterr().err
+    from lockllm._install import install_hint
+
+    assert install_hint("server") in capsys.readouterr().err
 
 
 def test_importing_lockllm_server_does_not_import_starlette() -> None:

@@ -19,7 +19,6 @@ from ..errors import ConfigurationError, InvalidRequestError
 
 __all__ = ["OnnxClassifier", "ATTACK_LABELS"]
 
-_EXTRA = 'pip install "lockllm[onnx]"'
 _FILES = ("model.onnx", "tokenizer.json", "config.json")
 
 # Words that name the attack class in ``id2label`` (matched per word of the label, so
@@ -36,7 +35,9 @@ def _import(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise ConfigurationError(f"OnnxClassifier needs {name}: {_EXTRA}") from None
+        from .._install import install_hint
+
+        raise ConfigurationError(f"OnnxClassifier needs {name}: {install_hint('onnx')}") from None
 
 
 def _is_attack_name(label: str) -> bool:

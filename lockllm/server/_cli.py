@@ -164,15 +164,15 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"lockllm serve: {exc.message}", file=sys.stderr)
         return 2
     try:
+        import starlette  # noqa: F401
         import uvicorn
+    except ImportError:  # only a missing extra is reported as one (not a bug of ours)
+        from .._install import install_hint
 
-        from ._app import create_app
-    except ImportError:
-        print(
-            "lockllm serve needs the server extra: pip install 'lockllm[server]'",
-            file=sys.stderr,
-        )
+        print(f"lockllm serve needs the server extra: {install_hint('server')}", file=sys.stderr)
         return 1
+    from ._app import create_app
+
     level = getattr(args, "log_level", "info") or "info"
     configure_logging(level, settings.log_format)
     problem = bind_problem(settings.host, settings.port)

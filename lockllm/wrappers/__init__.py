@@ -6,8 +6,8 @@ every request is scanned by LockLLM first. Importing this package imports no pro
 SDK; each factory imports its SDK when called.
 
 Supported SDK versions: openai>=3 and anthropic>=2 (both built on ``httpx2``), and
-cohere>=5 for the native Cohere client. Install them with the extras:
-``pip install "lockllm[openai]"``, ``"lockllm[anthropic]"``, ``"lockllm[cohere]"``. A
+cohere>=5 for the native Cohere client. Install them with this project's extras
+``openai``, ``anthropic``, ``cohere`` (from a clone: ``pip install -e ".[openai]"``). A
 factory whose SDK is missing or too old raises ``ConfigurationError`` naming the command.
 
 Proxy metadata (the ``X-LockLLM-*`` response headers) is read with

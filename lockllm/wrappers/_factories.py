@@ -5,9 +5,10 @@ provider SDK's own client class), but all of them share one builder driven by th
 provider table in ``lockllm._providers``: the table says which SDK family talks to a
 provider, and its proxy name gives the URL. The provider SDK is imported only when a
 factory is called. The supported SDKs are openai>=3 and anthropic>=2 (both built on
-``httpx2``) and, for the native Cohere client, cohere>=5: ``pip install "lockllm[openai]"``,
-``"lockllm[anthropic]"`` or ``"lockllm[cohere]"`` installs them. A missing SDK, or one too
-old, is a ``ConfigurationError`` naming the install command.
+``httpx2``) and, for the native Cohere client, cohere>=5: this project's ``openai``,
+``anthropic`` or ``cohere`` extra installs them (from a clone: ``pip install -e
+".[openai]"``). A missing SDK, or one too old, is a ``ConfigurationError`` naming the
+install command (``lockllm._install.install_hint``).
 
 What every factory does:
 
@@ -35,6 +36,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Dict, Mapping, NamedTuple, Optional, cast
 
 from .._config import resolve_api_key
+from .._install import install_hint
 from .._options import PROXY_OPTIONS, option_headers
 from .._providers import get_proxy_url, provider
 from ..errors import ConfigurationError
@@ -115,14 +117,14 @@ def _family_module(family: str, factory: str) -> ModuleType:
     older SDK without ``httpx2``, ``httpx2`` missing, a broken install …).
     """
     row = _FAMILIES[family]
-    upgrade = f'{factory}() needs {row.needs}: pip install -U "lockllm[{row.package}]"'
+    upgrade = f"{factory}() needs {row.needs}: {install_hint(row.package, upgrade=True)}"
     try:
         sdk = importlib.import_module(row.package)
     except ImportError as exc:
         if exc.name == row.package:
             raise ConfigurationError(
                 f"{factory}() needs the {row.package} package ({row.needs.split()[0]}), "
-                f'which is not installed: pip install "lockllm[{row.package}]"'
+                f"which is not installed: {install_hint(row.package)}"
             ) from exc
         raise ConfigurationError(f"{upgrade} ({row.package} could not be imported: {exc})") from exc
     version = getattr(sdk, "__version__", None)
@@ -175,7 +177,7 @@ def create_openai(
 
     Raises:
         ConfigurationError: no API key, or ``openai>=3`` is not installed
-            (``pip install -U "lockllm[openai]"``).
+            (this project's ``openai`` extra; the error names the command).
         InvalidRequestError: a bad proxy option.
 
     A call the proxy blocks raises an error that is both ``lockllm.PromptInjectionError``
@@ -211,7 +213,7 @@ def create_anthropic(
     :func:`create_openai`; ``**kwargs`` go to ``anthropic.Anthropic``. A blocked call
     raises an error that is both ``lockllm.PromptInjectionError`` and
     ``anthropic.BadRequestError``. Needs ``anthropic>=2``
-    (``pip install -U "lockllm[anthropic]"``).
+    (this project's ``anthropic`` extra; the error names the command).
     """
     return cast("Anthropic", _build("anthropic", False, api_key, base_url, proxy_options, kwargs))
 
@@ -670,7 +672,7 @@ def create_cohere_client(
     refuses raises an error that is both the LockLLM error and the Cohere SDK's
     (``cohere.BadRequestError`` …); the Cohere SDK does not retry those. A given
     ``httpx_client`` is not modified (its transports are shared). Needs ``cohere>=5``
-    (``pip install -U "lockllm[cohere]"``).
+    (this project's ``cohere`` extra; the error names the command).
     """
     return cast(
         "ClientV2",
@@ -694,7 +696,7 @@ def create_async_cohere_client(
     refuses raises an error that is both the LockLLM error and the Cohere SDK's
     (``cohere.BadRequestError`` …); the Cohere SDK does not retry those. A given
     ``httpx_client`` is not modified (its transports are shared). Needs ``cohere>=5``
-    (``pip install -U "lockllm[cohere]"``).
+    (this project's ``cohere`` extra; the error names the command).
     """
     return cast(
         "AsyncClientV2",
