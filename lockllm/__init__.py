@@ -32,6 +32,7 @@ from .errors import (
     PolicyViolationError,
     PromptInjectionError,
     RateLimitError,
+    ResponseBlockedError,
     ResponseTooLargeError,
     UpstreamError,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "ProxyOptions",
     "ProxyMetadata",
     "RateLimitError",
+    "ResponseBlockedError",
     "RawResponse",
     "ResponseTooLargeError",
     "RoutingInfo",

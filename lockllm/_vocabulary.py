@@ -238,6 +238,12 @@ ERRORS: Tuple[ErrorKind, ...] = (
         details=("pii_details",),
     ),
     ErrorKind(
+        "ResponseBlockedError",
+        403,
+        "lockllm_response_error",
+        ("response_blocked",),
+    ),
+    ErrorKind(
         "InsufficientCreditsError",
         402,
         "lockllm_balance_error",

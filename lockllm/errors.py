@@ -8,6 +8,7 @@ LockLLMError
 ├── PolicyViolationError         403 policy_violation                   (.violated_policies)
 ├── AbuseDetectedError           400 abuse_detected                     (.abuse_details)
 ├── PIIDetectedError             403 pii_detected                       (.pii_details)
+├── ResponseBlockedError         403 response_blocked (gateway guard)   (.findings)
 ├── InsufficientCreditsError     402 lockllm_balance_error / insufficient_credits …
 ├── UpstreamError                502 upstream_error / provider_error    (.provider, …)
 ├── ConfigurationError           400 configuration_error, or a bad local setting
@@ -63,6 +64,7 @@ __all__ = [
     "PolicyViolationError",
     "PromptInjectionError",
     "RateLimitError",
+    "ResponseBlockedError",
     "ResponseTooLargeError",
     "UpstreamError",
     "error_from_response",
@@ -198,6 +200,20 @@ class PIIDetectedError(LockLLMError):
     def entity_count(self) -> int:
         """How many pieces of personal data were found."""
         return self.pii_details.entity_count
+
+
+class ResponseBlockedError(LockLLMError):
+    """The gateway's response guard refused the model's answer (HTTP 403, or the last
+    event of a stream): it leaked the system prompt, carried conversation text to an
+    outside URL, or held secrets or personal data the request's PII action blocks.
+    ``findings`` names the kinds found (``prompt_leak``, ``exfiltration`` …), never text."""
+
+    default_type = "lockllm_response_error"
+
+    def __init__(self, message: str, *, findings: Tuple[str, ...] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("code", "response_blocked")
+        super().__init__(message, **kwargs)
+        self.findings = findings
 
 
 class InsufficientCreditsError(LockLLMError):
@@ -397,6 +413,10 @@ def _from_error_object(
     if kind is PIIDetectedError:
         pii = parse_pii(error.get("pii_details"), detected=True)
         return PIIDetectedError(message, pii_details=pii, **common)
+    if kind is ResponseBlockedError:
+        found = error.get("findings")
+        kinds = tuple(str(k) for k in found) if isinstance(found, list) else ()
+        return ResponseBlockedError(message, findings=kinds, **common)
     if kind is InsufficientCreditsError:
         return InsufficientCreditsError(
             message,

@@ -258,7 +258,7 @@ def error_event(shape: str, message: str, request_id: str, kinds: List[str]) -> 
         payload: Any = {
             "type": "error",
             "error": {
-                "type": "lockllm_security_error",
+                "type": "lockllm_response_error",
                 "code": "response_blocked",
                 "message": message,
                 "request_id": request_id,
@@ -296,7 +296,7 @@ def error_event(shape: str, message: str, request_id: str, kinds: List[str]) -> 
     payload = {
         "error": {
             "message": message,
-            "type": "lockllm_security_error",
+            "type": "lockllm_response_error",
             "code": "response_blocked",
             "request_id": request_id,
             "findings": kinds,

@@ -40,7 +40,7 @@ can then only block)."""
 MAX_EVENT = 4 * 1024 * 1024
 """An SSE event larger than this is not read (relayed in audit mode, blocked otherwise)."""
 
-BLOCKED_TYPE = "lockllm_security_error"
+BLOCKED_TYPE = "lockllm_response_error"
 BLOCKED_CODE = "response_blocked"
 _PII_ACTIONS = {"strip": "redact", "block": "block", "allow_with_warning": "audit"}
 _LABELS = {"prompt_leak": "[REDACTED_SYSTEM_PROMPT]", "exfiltration": "[REDACTED_URL]"}
