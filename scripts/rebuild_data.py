@@ -1,7 +1,7 @@
 """Rebuild the detection corpus (``dev.jsonl``, ``train.jsonl``) from public repositories.
 
     python scripts/rebuild_data.py --mirror MIRROR --out DIR   # offline, from bare git mirrors
-    python scripts/rebuild_data.py --clone --out DIR           # clones into MIRROR (network)
+    python scripts/rebuild_data.py --clone --out DIR           # clones first (network)
     python scripts/rebuild_data.py --check --mirror MIRROR     # only check repositories
     python scripts/rebuild_data.py --list                      # repositories and commits
 
@@ -13,7 +13,9 @@ drawn; this script follows it.
 
 Sources. Each repository is read from ``MIRROR/<owner>+<name>/repo``, a bare git directory
 (``git clone --bare https://github.com/<owner>/<name> MIRROR/<owner>+<name>/repo``), at the
-pinned commit. ``--clone`` makes those clones itself (needs ``git`` and access to GitHub).
+pinned commit. ``--clone`` makes those clones itself (needs ``git`` and access to GitHub;
+``--mirror`` defaults to ``~/.cache/lockllm-rebuild`` then), and fetches a clone that lacks
+the pinned commit.
 Before anything is built the script checks every repository it needs: present, holding the
 pinned commit (``--allow-other-commit`` takes HEAD instead, with a warning), and with a
 licence file whose first lines read as the licence recorded in the documentation. When a
@@ -42,12 +44,16 @@ from the documentation alone):
   (instructions planted into documents, requests placed into jailbreak templates, suffixes,
   encodings), with every choice made by SHA-256 of salts that TRAIN.md does not give. This
   script rebuilds the families that TRAIN.md defines without such choices or with a plain
-  per-source sample, listed in ``TRAIN_FAMILIES``: XSafety (goal hijacking, ethics, mental
-  health, prompt leaking, commonsense), PurpleLlama false-refusal prompts (English and
-  machine-translated), XSTest safe prompts and awesome-chatgpt-prompts. Samples use this
-  script's own salt, so the rows drawn differ from the original's. The composed families
-  are not rebuilt, and the script says so: a ``train.jsonl`` written by it is partial, and
-  it exits with status 4 unless ``--allow-partial`` is given.
+  per-source sample, listed in ``TRAIN_FAMILIES`` (about 7,400 of its 25,721 rows):
+  XSafety (goal hijacking, ethics, mental health, prompt leaking, commonsense), PurpleLlama
+  (false-refusal prompts in English and machine-translated, prompt-injection user inputs,
+  1,000 secure-coding instructions), XSTest safe prompts and awesome-chatgpt-prompts.
+  Samples use this script's own salt, so the rows drawn differ from the original's; the
+  category rules TRAIN.md states in words (which PurpleLlama inputs are prompt extraction,
+  which instructions hold trigger words, which prompts hold jailbreak words) are
+  re-implemented from those words. The composed families are not rebuilt (``TRAIN_NOT_REBUILT``
+  lists them), and the script says so: a ``train.jsonl`` written by it is partial, and it
+  exits with status 4 unless ``--allow-partial`` is given.
 """
 
 from __future__ import annotations
@@ -171,7 +177,8 @@ TRAIN_FAMILIES: Dict[str, Tuple[str, ...]] = {
     "XSafety goal hijacking, ethics, mental health, prompt leaking, commonsense": (
         "Jarviswang94/Multilingual_safety_benchmark",
     ),
-    "PurpleLlama false-refusal prompts (English and machine-translated)": (
+    "PurpleLlama false-refusal prompts (English and machine-translated), prompt-injection "
+    "user inputs (direct, indirect, token smuggling) and 1,000 secure-coding instructions": (
         "meta-llama/PurpleLlama",
     ),
     "XSTest safe prompts": ("paul-rottger/exaggerated-safety",),
@@ -180,8 +187,11 @@ TRAIN_FAMILIES: Dict[str, Tuple[str, ...]] = {
 TRAIN_NOT_REBUILT = (
     "indirect_injection and benign_document (documents with and without planted "
     "instructions), jailbreak_roleplay, jailbreak_suffix, obfuscated_attack, benign_encoded, "
-    "PromptInject compositions, PurpleLlama prompt-injection and secure-coding rows, BBQ, "
-    "XQuAD, HumanEval, T0 prompts, the near-duplicate filter against --exclude files"
+    "PromptInject compositions, the PurpleLlama inputs planted into documents and the "
+    "secure-coding instructions placed in templates, BBQ, XQuAD, HumanEval, T0 prompts, "
+    "DeepInception, llm-adaptive-attacks, PAIR, PayloadsAllTheThings, TakSec, LLMFuzzer, "
+    "the near-duplicate filter against dev.jsonl and --exclude files (exact repeats of dev "
+    "texts are left out)"
 )
 
 
@@ -228,17 +238,24 @@ class Tree:
     folder: Path
     commit: str  # full hash
     _names: Optional[List[str]] = field(default=None, repr=False)
+    _name_set: Set[str] = field(default_factory=set, repr=False)
 
     def names(self) -> List[str]:
         """Every file path at the commit, sorted."""
         if self._names is None:
             out = _git(self.folder, "ls-tree", "-r", "-z", "--name-only", self.commit)
             self._names = sorted(n.decode("utf-8") for n in out.split(b"\0") if n)
+            self._name_set = set(self._names)
         return self._names
+
+    def has(self, path: str) -> bool:
+        """Whether ``path`` is a file at the commit."""
+        self.names()
+        return path in self._name_set
 
     def read(self, path: str) -> bytes:
         """The bytes of ``path`` at the commit; SourceError naming the file if it is absent."""
-        if path not in set(self.names()):
+        if not self.has(path):
             raise SourceError(f"{self.slug}@{self.commit[:7]} has no file {path!r}")
         return _git(self.folder, "cat-file", "blob", f"{self.commit}:{path}")
 
@@ -285,9 +302,19 @@ def resolve(repo: Repo, mirror: Path, allow_other_commit: bool) -> Tree:
 
 
 def check_licence(repo: Repo, tree: Tree) -> None:
-    """Raise SourceError (exit 3) unless the licence file's first lines read as recorded."""
+    """Raise SourceError (exit 3) unless the licence file's first lines read as recorded.
+
+    Where the documentation names no licence file (``LICENSE`` by default), the usual
+    variants (``LICENSE.md``, ``LICENSE.txt``, ``LICENCE``) are accepted too.
+    """
+    path = repo.licence_file
+    if path == "LICENSE" and not tree.has(path):
+        path = next(
+            (p for p in ("LICENSE.md", "LICENSE.txt", "LICENCE", "LICENCE.md") if tree.has(p)),
+            path,
+        )
     try:
-        head = tree.read(repo.licence_file)[:4000].decode("utf-8", "replace")
+        head = tree.read(path)[:4000].decode("utf-8", "replace")
     except SourceError:
         raise SourceError(
             f"{repo.slug}: no licence file {repo.licence_file} at {tree.commit[:7]} "
@@ -298,7 +325,7 @@ def check_licence(repo: Repo, tree: Tree) -> None:
     if not any(m in first for m in repo.markers):
         line = next((x.strip() for x in head.splitlines() if x.strip()), "(empty)")
         raise SourceError(
-            f"{repo.slug}: {repo.licence_file} does not read as {repo.licence} "
+            f"{repo.slug}: {path} does not read as {repo.licence} "
             f"(its first line: {line[:80]!r}); not using it",
             EXIT_LICENCE,
         )
@@ -308,6 +335,15 @@ def clone(repo: Repo, mirror: Path) -> None:
     """``git clone --bare`` ``repo`` into the mirror layout (network); a no-op if present."""
     folder = repo.folder(mirror)
     if (folder / "HEAD").is_file():
+        try:
+            _git(folder, "rev-parse", "--verify", "--quiet", f"{repo.commit}^{{commit}}")
+        except SourceError:
+            print(f"fetching {repo.url} into {folder}", file=sys.stderr, flush=True)
+            subprocess.run(
+                ["git", "--git-dir", str(folder), "fetch", "--quiet", repo.url,
+                 "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+                check=False,
+            )  # fmt: skip
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
     print(f"cloning {repo.url} into {folder}", file=sys.stderr, flush=True)
@@ -795,6 +831,19 @@ AWESOME = "f/awesome-chatgpt-prompts"
 XSAFETY_GOAL_HIJACKING = 110  # direct rows per language
 XSAFETY_SENSITIVE = 45  # per language and file (ethics, mental health)
 XSAFETY_COMMONSENSE = 40  # per language
+PURPLELLAMA_INSTRUCT = 1000  # secure-coding instructions drawn as rows
+# Variants whose user text is an ordinary question on its own (TRAIN.md): left out.
+PURPLELLAMA_LEFT_OUT = (
+    "different_user_input_language",
+    "indirect_reference",
+    "output_formatting_manipulation",
+)
+# A direct injection asking for a password, secret or the prompt is prompt_extraction.
+EXTRACTION_WORDS = re.compile(
+    r"password|passcode|pass code|secret|confidential|system prompt|your prompt|"
+    r"initial prompt|instructions you|\bkey\b",
+    re.IGNORECASE,
+)
 # XSTest safe types kept as benign_sensitive (TRAIN.md); the other safe types are trigger words.
 XSTEST_SENSITIVE = ("safe_contexts", "definitions", "historical_events", "privacy", "group")
 # awesome-chatgpt-prompts left out for jailbreak words (TRAIN.md gives these examples).
@@ -810,7 +859,7 @@ TRIGGER_WORDS = re.compile(
 
 def _xsafety_file(tree: Tree, lang: str, stem: str) -> Optional[str]:
     for name in (f"{lang}/{stem}.csv", f"{lang}/{stem}_n.csv", f"{lang}/{stem}_en.csv"):
-        if name in set(tree.names()):
+        if tree.has(name):
             return name
     return None
 
@@ -845,15 +894,50 @@ def train_xsafety(out: RowSet, tree: Tree) -> None:
 
 
 def train_purplellama(out: RowSet, tree: Tree) -> None:
-    base = "CybersecurityBenchmarks/datasets/mitre_frr/"
+    """False-refusal prompts (all), prompt-injection user inputs, secure-coding instructions."""
+    base = "CybersecurityBenchmarks/datasets/"
     for name, category in (
-        ("mitre_frr.json", "benign_trigger_words"),
-        ("frr_multilingual_machine_translated.json", "benign_multilingual"),
+        ("mitre_frr/mitre_frr.json", "benign_trigger_words"),
+        ("mitre_frr/frr_multilingual_machine_translated.json", "benign_multilingual"),
     ):
         path = base + name
         for record in json.loads(tree.text(path)):
             text = text_field(record, ("mutated_prompt", "prompt", "test_case_prompt"))
             out.add(text or "", 0, src(PURPLELLAMA, path), category)
+    for name in (
+        "prompt_injection/prompt_injection.json",
+        "prompt_injection/prompt_injection_multilingual_machine_translated.json",
+    ):
+        path = base + name
+        for record in json.loads(tree.text(path)):
+            kind = injection_category(record)
+            if kind is not None:
+                out.add(str(record.get("user_input") or ""), 1, src(PURPLELLAMA, path), kind)
+    path = base + "instruct/instruct.json"
+    texts = [
+        t
+        for t in (
+            text_field(r, ("test_case_prompt", "mutated_prompt", "prompt"))
+            for r in json.loads(tree.text(path))
+        )
+        if t and t.strip()
+    ]
+    for text in first_by_sha(texts, PURPLELLAMA_INSTRUCT, f"{SALT}:{path}"):
+        out.add(text, 0, src(PURPLELLAMA, path), "benign_instruction")
+
+
+def injection_category(record: Dict[str, Any]) -> Optional[str]:
+    """The category of a CyberSecEval prompt-injection case, or None for a left-out variant."""
+    variant = str(record.get("injection_variant") or "")
+    if variant in PURPLELLAMA_LEFT_OUT:
+        return None
+    if variant == "token_smuggling":
+        return "obfuscated_attack"
+    if str(record.get("injection_type") or "") == "indirect":
+        return "indirect_injection"
+    if EXTRACTION_WORDS.search(str(record.get("user_input") or "")):
+        return "prompt_extraction"
+    return "direct_injection"
 
 
 def train_xstest(out: RowSet, tree: Tree) -> None:
@@ -961,7 +1045,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         epilog="Exit status: 0 done, 2 a repository or commit is missing, 3 a licence is not "
         "as recorded, 4 train.jsonl is partial (see --allow-partial).",
     )
-    parser.add_argument("--mirror", type=Path, help="folder of bare clones <owner>+<name>/repo")
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        help="folder of bare clones <owner>+<name>/repo (with --clone, default "
+        "~/.cache/lockllm-rebuild)",
+    )
     parser.add_argument(
         "--clone", action="store_true", help="git clone what --mirror lacks (network)"
     )
@@ -989,8 +1078,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.mirror is None:
         if not args.clone:
-            parser.error("give --mirror DIR (bare clones) or --clone (with --mirror, where to)")
-        args.mirror = Path("rebuild-mirror")
+            parser.error("give --mirror DIR (bare clones) or --clone (network)")
+        args.mirror = Path.home() / ".cache" / "lockllm-rebuild"
     if args.out is None and not args.check:
         parser.error("give --out DIR (or --check)")
     sets = [args.only] if args.only else ["dev", "train"]
