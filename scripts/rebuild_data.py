@@ -37,9 +37,13 @@ from the documentation alone):
   README leaves open are made here in a fixed, documented way and may differ from the
   original: the word tokenisation of the 5-gram Jaccard test, which three BIPIA e-mails
   receive each text attack and the exact separators used to place it, and whether a
-  dropped template consumed a GPTFuzz question. Expect the same sources, categories and
-  counts within a few rows, not a byte-identical file; ``--expect`` compares the result with
-  a published copy and reports how many rows match.
+  dropped template consumed a GPTFuzz question. The three SHA-256 samples cannot match:
+  the published rows are not the smallest by unsalted SHA-256 of their text (their digests
+  spread from 00... to ff...), so the original used a salt or key the README does not give;
+  this script sorts by the unsalted digest, as the README reads. Expect the same sources,
+  categories and counts, the same rows wherever no sample or open choice is involved, and
+  not a byte-identical file; ``--expect`` compares the result with a published copy and
+  reports how many rows match.
 * ``train.jsonl``: TRAIN.md describes a build of about 25,700 rows, most of them composed
   (instructions planted into documents, requests placed into jailbreak templates, suffixes,
   encodings), with every choice made by SHA-256 of salts that TRAIN.md does not give. This
