@@ -1,4 +1,4 @@
-"""Direct Scan API, asynchronous: the README's "Asynchronous" snippet, runnable.
+"""Direct Scan API, asynchronous: the original LockLLM README's "Asynchronous" snippet, runnable.
 
 LOCKLLM_API_KEY=... python examples/async_scan.py
 """

@@ -1,4 +1,4 @@
-"""Context managers close the connection pool for you (README "Context Manager Usage").
+"""Context managers close the connection pool (the original README's "Context Manager Usage").
 
 LOCKLLM_API_KEY=... python examples/context_manager.py
 """

@@ -1,4 +1,4 @@
-"""Handling the scan client's errors (README "Error Handling", for ``LockLLM.scan``).
+"""Handling the scan client's errors (the original README's "Error Handling", for ``LockLLM.scan``).
 
 LOCKLLM_API_KEY=... python examples/error_handling.py
 """

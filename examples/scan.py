@@ -1,6 +1,6 @@
 """Direct Scan API: check user input before it reaches your LLM.
 
-Mirrors the README's "Method 2: Direct Scan API" and "Sensitivity Levels".
+Mirrors the original LockLLM README's "Method 2: Direct Scan API" and "Sensitivity Levels".
 Run with ``LOCKLLM_API_KEY`` set (and ``LOCKLLM_BASE_URL`` for a local gateway)::
 
     LOCKLLM_API_KEY=... python examples/scan.py

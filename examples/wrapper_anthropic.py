@@ -1,17 +1,17 @@
-"""README example "Anthropic Claude with Security".
+"""The original LockLLM README's example "Anthropic Claude with Security".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_anthropic.py
 """
 
 # ruff: noqa: E402
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
 user_input = "Write a haiku about security."
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 from lockllm import create_anthropic
 

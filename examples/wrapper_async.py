@@ -1,15 +1,15 @@
-"""README example "Async Usage".
+"""The original LockLLM README's example "Async Usage".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_async.py
 """
 
 # ruff: noqa: I001
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 import asyncio
 from lockllm import create_async_openai

@@ -1,11 +1,11 @@
-"""README example "Error Handling".
+"""The original LockLLM README's example "Error Handling".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_error_handling.py
 """
 
 # ruff: noqa: E402, I001
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
@@ -16,7 +16,7 @@ def log_security_incident(incident):
     print(f"logged: {incident}")
 
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 from lockllm import (
     LockLLMError,

@@ -1,15 +1,15 @@
-"""README example "Multi-Provider Support".
+"""The original LockLLM README's example "Multi-Provider Support".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_multi_provider.py
 """
 
 # ruff: noqa: I001
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 from lockllm import (
     create_groq,
@@ -34,7 +34,7 @@ mistral = create_mistral(api_key=os.getenv("LOCKLLM_API_KEY"))
 # Perplexity - Models with internet access
 perplexity = create_perplexity(api_key=os.getenv("LOCKLLM_API_KEY"))
 # fmt: on
-# --- end of README block ---
+# --- end of the original README block ---
 
 print(response.choices[0].message.content)
 for client in (groq, deepseek, mistral, perplexity):

@@ -1,14 +1,14 @@
-"""README example "OpenAI with Security Protection".
+"""The original LockLLM README's example "OpenAI with Security Protection".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_openai.py
 """
 
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 from lockllm import create_openai
 

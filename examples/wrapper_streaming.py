@@ -1,16 +1,16 @@
-"""README example "Streaming Support".
+"""The original LockLLM README's example "Streaming Support".
 
 Run with LOCKLLM_API_KEY (and LOCKLLM_BASE_URL for a local proxy) set:
     python examples/wrapper_streaming.py
 """
 
-# The README block below is kept verbatim, so it is left unformatted.
+# The original README's block below is kept verbatim, so it is left unformatted.
 
 import os
 
 from lockllm import create_openai
 
-# --- README code block, verbatim ---
+# --- the original README code block, verbatim ---
 # fmt: off
 openai = create_openai(api_key=os.getenv("LOCKLLM_API_KEY"))
 
