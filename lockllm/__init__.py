@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._breaker import CircuitBreaker
 from ._client import AsyncLockLLM, LockLLM, RawResponse
 from ._config import ClientConfig
 from ._providers import get_all_proxy_urls, get_proxy_url, get_universal_proxy_url
@@ -100,6 +101,7 @@ __all__ = [
     "AbuseWarning",
     "AsyncLockLLM",
     "AuthenticationError",
+    "CircuitBreaker",
     "ClientConfig",
     "CompressionResult",
     "ConfigurationError",

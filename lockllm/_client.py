@@ -25,6 +25,7 @@ from typing import (
 
 import httpx
 
+from ._breaker import CircuitBreaker, Ticket, Transition
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -128,6 +129,20 @@ def _check_max_response_bytes(value: Any) -> int:
     return value
 
 
+def _check_breaker(value: Any) -> Optional[CircuitBreaker]:
+    """The breaker for ``circuit_breaker=``: ``True``/``None`` a new one, ``False`` none."""
+    if value is None or value is True:
+        return CircuitBreaker()
+    if value is False:
+        return None
+    if not isinstance(value, CircuitBreaker):
+        raise InvalidRequestError(
+            f"circuit_breaker must be True, False or a lockllm.CircuitBreaker; "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
 class RawResponse:
     """The HTTP answer to a scan, from ``client.with_raw_response.scan(...)``.
 
@@ -184,6 +199,7 @@ class _BaseClient(Generic[_HttpT]):
         http_client_type: type[_HttpT],
         default_headers: Optional[Mapping[str, str]],
         max_response_bytes: Optional[int],
+        circuit_breaker: Union[bool, CircuitBreaker, None] = None,
     ) -> None:
         setup_logging()
         if max_retries is not None and (
@@ -210,6 +226,7 @@ class _BaseClient(Generic[_HttpT]):
         )
         self._url = self._config.base_url + SCAN_PATH
         self._fallback = fallback
+        self._breaker = _check_breaker(circuit_breaker)
         self._local: Optional[LocalScanner] = None
         self._owns_http = http_client is None
         self._closed = False
@@ -235,6 +252,12 @@ class _BaseClient(Generic[_HttpT]):
         """The extra headers sent on every request (a copy)."""
         return dict(self._default_headers)
 
+    @property
+    def circuit_breaker(self) -> Optional[CircuitBreaker]:
+        """The breaker of the local fallback; ``None`` without ``fallback="local"`` or with
+        ``circuit_breaker=False``."""
+        return self._breaker if self._fallback == "local" else None
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={display_url(self._config.base_url)!r}, "
@@ -251,11 +274,14 @@ class _BaseClient(Generic[_HttpT]):
         max_response_bytes: Optional[int] = NOT_GIVEN,
         fallback: Optional[Fallback] = NOT_GIVEN,
         default_headers: Optional[Mapping[str, str]] = NOT_GIVEN,
+        circuit_breaker: Union[bool, CircuitBreaker, None] = NOT_GIVEN,
     ) -> _C:
         """A new client with some settings changed, sharing this one's connection pool.
 
         Arguments left out keep this client's value; ``default_headers`` are merged over
         this client's. Closing the new client leaves the pool open (this client owns it).
+        Left out, ``circuit_breaker`` is this client's breaker (what one learns, both
+        know), or a fresh one with its settings when ``base_url`` changes.
         """
         settings: Dict[str, Any] = {
             "api_key": self._config.api_key,
@@ -277,7 +303,16 @@ class _BaseClient(Generic[_HttpT]):
         headers = dict(self._default_headers)
         if default_headers is not NOT_GIVEN and default_headers is not None:
             headers.update(check_default_headers(default_headers))
-        clone = type(self)(**settings, default_headers=headers, http_client=self._http)
+        if circuit_breaker is NOT_GIVEN:
+            circuit_breaker = self._breaker or False
+            if self._breaker and resolve_base_url(settings["base_url"]) != self._config.base_url:
+                circuit_breaker = self._breaker.copy()  # another service: its own outages
+        clone = type(self)(
+            **settings,
+            default_headers=headers,
+            http_client=self._http,
+            circuit_breaker=circuit_breaker,
+        )
         clone._local = self._local
         return clone
 
@@ -336,11 +371,18 @@ class _BaseClient(Generic[_HttpT]):
         response: Optional[httpx.Response],
         reader: Optional[BodyReader],
         raw: bool,
+        ticket: Optional[Ticket] = None,
     ) -> Union[ScanResponse, RawResponse, None]:
         """The answer to return, or ``None`` when the local engine should answer.
 
         Raises the error of a ``Failed`` outcome (with its ``response``, if it had one).
+        Tells the circuit breaker how the call ended, if it admitted it (``ticket``).
         """
+        assert not isinstance(outcome, Retry)
+        if ticket is not None:
+            assert self._breaker is not None
+            change = self._breaker.record(ticket, call.verdict(outcome), call.attempts)
+            self._log_change(change, outcome.error if isinstance(outcome, Failed) else None)
         if type(outcome) is Done:
             if raw:
                 assert response is not None
@@ -360,6 +402,64 @@ class _BaseClient(Generic[_HttpT]):
             return None
         raise error
 
+    def _admit(self, call: ScanCall, raw: bool) -> Optional[Ticket]:
+        """Ask the circuit breaker about ``call`` (only with ``fallback="local"``, not raw).
+
+        While it is open the call ends unsent (``call.finished``) and the local engine
+        answers; the half-open trial is sent once, without retries.
+        """
+        if raw or self._fallback != "local" or self._breaker is None:
+            return None
+        ticket, change = self._breaker.admit()
+        self._log_change(change, None)
+        if not ticket.send:
+            call.skip()
+        elif ticket.trial:
+            call.without_retries()
+        return ticket
+
+    def _settle(self, ticket: Optional[Ticket]) -> None:
+        """Free the breaker's trial if the call ended without an outcome (cancelled, or
+        interrupted); after ``_end`` this does nothing."""
+        if ticket is not None:
+            assert self._breaker is not None
+            self._breaker.record(ticket, "neutral")
+
+    def _log_change(self, change: Optional[Transition], error: Optional[LockLLMError]) -> None:
+        """Log a change of the breaker's state, once: the URL, never a key or a prompt."""
+        if change is None:
+            return
+        url = display_url(self._config.base_url)
+        cause = ""
+        if error is not None:
+            status = f" {error.status}" if error.status else ""  # NetworkError: status 0
+            cause = f" ({type(error).__name__}{status})"
+        if change.state == "open" and change.reopened:
+            logger.warning(
+                "LockLLM circuit breaker open again: the trial scan to %s failed%s; scans are "
+                "answered by the local engine for the next %gs",
+                url,
+                cause,
+                change.cooldown,
+            )
+        elif change.state == "open":
+            logger.warning(
+                "LockLLM circuit breaker open: %d request(s) in a row to %s failed%s; scans are "
+                "answered by the local engine for the next %gs",
+                change.failures,
+                url,
+                cause,
+                change.cooldown,
+            )
+        elif change.state == "half_open":
+            logger.info("LockLLM circuit breaker half-open: one trial scan goes to %s", url)
+        else:
+            logger.info(
+                "LockLLM circuit breaker closed: %s answered the trial scan; scans go to the "
+                "service again",
+                url,
+            )
+
     def _scan_locally(self, call: ScanCall, input: str) -> ScanResponse:
         if self._local is None:
             from .engine import LocalScanner
@@ -376,7 +476,9 @@ class LockLLM(_BaseClient[httpx.Client]):
     ``httpx.Timeout``) bounds each attempt; ``max_retries`` (default 3) counts retries
     after the first try. With ``fallback="local"``, a scan the service cannot answer
     (network failure, or a 5xx after every retry) is answered by the in-process engine,
-    and ``result.source`` is ``"local"``. ``default_headers`` are sent on every request
+    and ``result.source`` is ``"local"``; a circuit breaker then answers locally at once
+    while the service is down (``circuit_breaker=``: ``True`` by default, ``False``, or a
+    ``CircuitBreaker`` with other settings). ``default_headers`` are sent on every request
     (they cannot replace ``Authorization``). A response body larger than
     ``max_response_bytes`` (default 4 MiB) raises ``ResponseTooLargeError``. Pass
     ``http_client`` to reuse your own ``httpx.Client``: it keeps its own timeout unless
@@ -396,6 +498,7 @@ class LockLLM(_BaseClient[httpx.Client]):
         http_client: Optional[httpx.Client] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         max_response_bytes: Optional[int] = None,
+        circuit_breaker: Union[bool, CircuitBreaker, None] = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -407,6 +510,7 @@ class LockLLM(_BaseClient[httpx.Client]):
             httpx.Client,
             default_headers,
             max_response_bytes,
+            circuit_breaker,
         )
 
     def scan(
@@ -436,28 +540,34 @@ class LockLLM(_BaseClient[httpx.Client]):
         self, input: Any, sensitivity: Any, options: Mapping[str, Any], raw: bool
     ) -> Union[ScanResponse, RawResponse]:
         call, request = self._start(input, sensitivity, options)
-        while True:
-            call.sent()
-            reader: Optional[BodyReader] = None
-            response: Optional[httpx.Response] = None
-            try:
-                with self._http.stream("POST", self._url, **request) as response:
-                    reader = call.receive(response.status_code, response.headers)
-                    if reader.wants_more:
-                        for chunk in response.iter_bytes():
-                            if not reader.feed(chunk):
-                                break
-            except httpx.RequestError as exc:
-                outcome = call.on_transport_error(exc, kind=failure_kind(exc))
-                response = reader = None
-            else:
-                assert reader is not None
-                outcome = reader.finish()
-            if type(outcome) is Retry:
-                _sleep(outcome.delay)
-                continue
-            result = self._end(call, outcome, response, reader, raw)
-            return result if result is not None else self._scan_locally(call, input)
+        ticket = self._admit(call, raw)
+        try:
+            while not call.finished:  # a call the circuit breaker skipped is finished
+                call.sent()
+                reader: Optional[BodyReader] = None
+                response: Optional[httpx.Response] = None
+                try:
+                    with self._http.stream("POST", self._url, **request) as response:
+                        reader = call.receive(response.status_code, response.headers)
+                        if reader.wants_more:
+                            for chunk in response.iter_bytes():
+                                if not reader.feed(chunk):
+                                    break
+                except httpx.RequestError as exc:
+                    outcome = call.on_transport_error(exc, kind=failure_kind(exc))
+                    response = reader = None
+                else:
+                    assert reader is not None
+                    outcome = reader.finish()
+                if type(outcome) is Retry:
+                    _sleep(outcome.delay)
+                    continue
+                result = self._end(call, outcome, response, reader, raw, ticket)
+                if result is not None:
+                    return result
+        finally:
+            self._settle(ticket)
+        return self._scan_locally(call, input)
 
     def close(self) -> None:
         """Close the connection pool (unless the httpx client was lent by the caller)."""
@@ -491,6 +601,7 @@ class AsyncLockLLM(_BaseClient[httpx.AsyncClient]):
         http_client: Optional[httpx.AsyncClient] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         max_response_bytes: Optional[int] = None,
+        circuit_breaker: Union[bool, CircuitBreaker, None] = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -502,6 +613,7 @@ class AsyncLockLLM(_BaseClient[httpx.AsyncClient]):
             httpx.AsyncClient,
             default_headers,
             max_response_bytes,
+            circuit_breaker,
         )
 
     async def scan(
@@ -524,28 +636,32 @@ class AsyncLockLLM(_BaseClient[httpx.AsyncClient]):
         self, input: Any, sensitivity: Any, options: Mapping[str, Any], raw: bool
     ) -> Union[ScanResponse, RawResponse]:
         call, request = self._start(input, sensitivity, options)
-        while True:
-            call.sent()
-            reader: Optional[BodyReader] = None
-            response: Optional[httpx.Response] = None
-            try:
-                async with self._http.stream("POST", self._url, **request) as response:
-                    reader = call.receive(response.status_code, response.headers)
-                    if reader.wants_more:
-                        await _read_body(response, reader)
-            except httpx.RequestError as exc:
-                outcome = call.on_transport_error(exc, kind=failure_kind(exc))
-                response = reader = None
-            else:
-                assert reader is not None
-                outcome = reader.finish()
-            if type(outcome) is Retry:
-                await _async_sleep(outcome.delay)
-                continue
-            result = self._end(call, outcome, response, reader, raw)
-            if result is None:
-                result = await _in_thread(self._scan_locally, call, input)
-            return result
+        ticket = self._admit(call, raw)
+        try:
+            while not call.finished:  # a call the circuit breaker skipped is finished
+                call.sent()
+                reader: Optional[BodyReader] = None
+                response: Optional[httpx.Response] = None
+                try:
+                    async with self._http.stream("POST", self._url, **request) as response:
+                        reader = call.receive(response.status_code, response.headers)
+                        if reader.wants_more:
+                            await _read_body(response, reader)
+                except httpx.RequestError as exc:
+                    outcome = call.on_transport_error(exc, kind=failure_kind(exc))
+                    response = reader = None
+                else:
+                    assert reader is not None
+                    outcome = reader.finish()
+                if type(outcome) is Retry:
+                    await _async_sleep(outcome.delay)
+                    continue
+                result = self._end(call, outcome, response, reader, raw, ticket)
+                if result is not None:
+                    return result
+        finally:
+            self._settle(ticket)
+        return await _in_thread(self._scan_locally, call, input)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the httpx client was lent by the caller)."""

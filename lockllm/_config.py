@@ -18,6 +18,11 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 """A scan answer is a few hundred bytes; 4 MiB leaves room for any real one."""
+DEFAULT_BREAKER_THRESHOLD = 3
+"""Failed requests in a row (retries count) that open the circuit breaker of
+``fallback="local"``: with ``DEFAULT_MAX_RETRIES`` one failed scan is enough."""
+DEFAULT_BREAKER_COOLDOWN = 30.0
+"""Seconds the open circuit breaker answers every scan locally before it tries the service."""
 
 
 def resolve_api_key(api_key: Optional[str]) -> str:

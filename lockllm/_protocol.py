@@ -25,6 +25,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
+from ._breaker import Verdict
 from ._config import ClientConfig
 from ._headers import retry_after_seconds
 from ._options import SCAN_OPTIONS, check_header, check_sensitivity, option_headers
@@ -418,8 +419,33 @@ class ScanCall:
             isinstance(error, (APIError, UpstreamError)) and error.status in FALLBACK_STATUSES
         )
 
+    def verdict(self, outcome: Union[Done, Failed]) -> Verdict:
+        """What a final outcome says about the service, for the circuit breaker.
+
+        ``"failure"`` exactly when the fallback would answer (``wants_fallback``);
+        ``"success"`` for a result or any other error with an HTTP status (the service
+        answered: 401, 429, 400 …); ``"neutral"`` otherwise (the request was never sent).
+        """
+        if isinstance(outcome, Done):
+            return "success"
+        if self.wants_fallback(outcome.error):
+            return "failure"
+        return "success" if outcome.error.status else "neutral"  # status 0: nothing came
+
+    def without_retries(self) -> None:
+        """Send this call once, whatever ``max_retries`` says (a circuit breaker's trial)."""
+        self._expect(_READY, "without_retries()")
+        self._config = replace(self._config, max_retries=0)
+
+    def skip(self) -> None:
+        """End the call without sending it (an open circuit breaker): a local answer follows."""
+        self._expect(_READY, "skip()")
+        self._state = _OVER
+        logger.debug("LockLLM scan %s: circuit breaker open; not sent", self.request_id)
+
     def local_result(self, result: ScanResponse) -> ScanResponse:
-        """A local engine's answer, under this call's request id (only once the call failed)."""
+        """A local engine's answer, under this call's request id (once the call failed or was
+        skipped)."""
         self._expect(_OVER, "local_result()")
         return replace(result, request_id=self.request_id)
 
