@@ -247,8 +247,9 @@ def test_annotated_config_file_loads_with_every_optional_line_on(tmp_path: Path)
     pytest.importorskip("tomllib")
     from lockllm.server import Settings
 
-    text = CONFIG.read_text(encoding="utf-8")
+    original = CONFIG.read_text(encoding="utf-8")
     Settings.load(str(CONFIG), environ={})
+    text = original
 
     model = tmp_path / "model"
     model.mkdir()
@@ -257,21 +258,27 @@ def test_annotated_config_file_loads_with_every_optional_line_on(tmp_path: Path)
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
     known = set(_config_keys())
+    # The example paths of the file-valued settings point at files made here.
+    text = re.sub(r'^(# )?model = "[^"]*"', f'model = "{model.as_posix()}"', text, flags=re.M)
+    text = re.sub(
+        r'^(# )?upstream_ca_bundle = "[^"]*"',
+        f'upstream_ca_bundle = "{bundle.as_posix()}"',
+        text,
+        flags=re.M,
+    )
 
     def switch_on(match: re.Match[str]) -> str:
-        if match.group("comment") and match.group("key") in known:
+        line = text[match.start() : text.find("\n", match.start())]
+        value = line.split("=", 1)[1].strip()
+        missing_file = (
+            bool(re.match(r'"/[^"]*"', value)) and not Path(value[1:].split('"')[0]).exists()
+        )
+        if match.group("comment") and match.group("key") in known and not missing_file:
             return match.group(0)[2:]
         return match.group(0)
 
     full = KEY_LINE.sub(switch_on, text)
-    full = re.sub(r'^model = "[^"]*"', f'model = "{model.as_posix()}"', full, flags=re.M)
-    full = re.sub(
-        r'^upstream_ca_bundle = "[^"]*"',
-        f'upstream_ca_bundle = "{bundle.as_posix()}"',
-        full,
-        flags=re.M,
-    )
-    assert full.count("\n# ") < text.count("\n# ")
+    assert full.count("\n# ") < original.count("\n# ")
     (tmp_path / "all.toml").write_text(full, encoding="utf-8")
     settings = Settings.load(str(tmp_path / "all.toml"), environ={})
     assert settings.threshold is not None
