@@ -106,6 +106,10 @@ def _check_full(
     return results, changed
 
 
+def _discard(results: List[Tuple[Finding, str]]) -> None:
+    return None
+
+
 def _blocked_message(results: List[Tuple[Finding, str]]) -> Tuple[str, List[str]]:
     kinds = sorted({f.kind for f, a in results if a == "block"} or {"unreadable"})
     return "The response was blocked by the LockLLM response guard (" + ", ".join(
@@ -151,7 +155,14 @@ class BodyGuard:
                 parsed = json.loads(body)
             except (ValueError, RecursionError):
                 parsed = None
-            if parsed is not None:
+            if isinstance(parsed, list) and self.shape == "gemini":
+                # streamGenerateContent without alt=sse: a JSON array of stream pieces,
+                # read as the stream it is (a match may span pieces).
+                results, items = StreamGuard(
+                    self.shape, self.context, self.policy, _discard, self.request_id
+                ).read_items(parsed)
+                changed, parsed = items != parsed, items
+            elif parsed is not None:
                 results, changed = _check_full(
                     self.context, self.policy, slots(self.shape, parsed, False)
                 )
@@ -265,6 +276,19 @@ class StreamGuard:
                 return None, b"".join(out) + blocked
         self._release(out, force=True)
         return None, (b"".join(out) if self.holds else b"")
+
+    def read_items(self, items: List[Any]) -> Tuple[List[Tuple[Finding, str]], List[Any]]:
+        """Findings in a whole list of stream pieces, and the pieces as they may go on."""
+        found: List[Tuple[Finding, str]] = []
+        self.report = found.extend
+        self.holds = True  # every piece is rendered, so redactions land in the output
+        out: List[bytes] = []
+        for item in items:
+            dumped = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+            if self._event(b"data: " + dumped.encode() + b"\n\n", out) is not None:
+                return found, items  # blocked: the caller answers 403
+        self._release(out, force=True)
+        return found, [json.loads(parse_event(raw)[1] or "null") for raw in out]
 
     # -- events ---------------------------------------------------------------------------
 
