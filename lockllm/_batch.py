@@ -385,10 +385,14 @@ class Runner:
         """The local engine built from ``spec``; ``jobs`` > 1 starts that many workers.
 
         The engine is built here first, so a bad setting is reported before any worker
-        starts.
+        starts. Without workers it is also warmed here (its weights load on the first scan),
+        so that the first input's ``duration_ms`` is its scan, not the engine's loading.
         """
-        runner = cls(engine_batch(build_engine(spec)), segment=True)
-        if jobs > 1:
+        engine = build_engine(spec)
+        runner = cls(engine_batch(engine), segment=True)
+        if jobs <= 1:
+            engine.scan("warm-up")
+        else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 

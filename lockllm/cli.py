@@ -1,8 +1,12 @@
 """The ``lockllm`` command: scan text, print proxy URLs, run the gateway.
 
 Exit codes: 0 every input is safe, 1 at least one is not, 2 an error (bad arguments, an
-unreadable file, the service refusing the call). Errors are one line on stderr, never a
-traceback.
+unreadable file, the service refusing the call, nothing to scan: an empty TEXT or an empty
+stdin), 141 (128 + SIGPIPE) when the reader of stdout went away (``| head -1``): the
+command stops at once, quietly, as Unix tools do, and claims no verdict. Errors are one
+line on stderr, never a traceback. File names and notes are printed with every control,
+line-break and bidirectional-formatting character escaped (``\\n``, ``\\x1b``,
+``\\u202e``), so a name cannot forge or reorder a line of output.
 """
 
 from __future__ import annotations
@@ -18,14 +22,18 @@ from ._batch import SEGMENT_CHARS, EngineSpec, Progress, Runner, Source, expand,
 from ._config import API_KEY_ENV
 from ._install import install_hint
 from ._version import __version__
-from ._vocabulary import DEFAULT_SENSITIVITY, SENSITIVITIES
-from .errors import LockLLMError
+from ._vocabulary import DEFAULT_SENSITIVITY, SCAN_PATH, SENSITIVITIES
+from .errors import LockLLMError, NetworkError
 from .types import ScanResponse
 
 if TYPE_CHECKING:
     from ._client import LockLLM
 
 EXIT_SAFE, EXIT_UNSAFE, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE
+ENGINE_LOCAL, ENGINE_SERVICE = "local", "service"
+"""The JSON output's ``"engine"``: which engine answered."""
+NOTHING_TO_SCAN = "nothing to scan: give TEXT, '-' for stdin, or --file PATH"
 _RED, _GREEN, _BOLD, _REVERSE, _RESET = "\033[31m", "\033[32m", "\033[1m", "\033[7m", "\033[0m"
 _INLINE_LIMIT = 2000  # longer texts list their spans instead of printing the whole text
 
@@ -50,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Scan TEXT, --file PATH ..., or what is piped in on stdin ('-' reads stdin "
             "explicitly). Uses the LockLLM service when "
             f"{API_KEY_ENV} is set and --local is not given, the local engine otherwise. "
-            "Exit code: 0 safe, 1 unsafe, 2 error."
+            "Exit code: 0 safe, 1 unsafe, 2 error (an empty TEXT or stdin is 'nothing to "
+            "scan'), 141 if stdout was closed (| head)."
         ),
     )
     scan.add_argument(
@@ -136,19 +145,46 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "scan":
-            return _scan(args)
-        if args.command == "proxy-url":
-            return _proxy_url(args.provider)
-        if args.command == "serve":
-            return _serve(args)
-        parser.print_help()
-        return EXIT_ERROR
-    except (_Failure, LockLLMError) as error:
-        print(f"lockllm: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_ERROR
+        try:
+            code = _command(parser, args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+            return code
+        except (_Failure, LockLLMError) as error:
+            print(f"lockllm: error: {_label(_one_line(error))}", file=sys.stderr)
+            return EXIT_ERROR
+    except BrokenPipeError:
+        _silence_output()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command == "scan":
+        return _scan(args)
+    if args.command == "proxy-url":
+        return _proxy_url(args.provider)
+    if args.command == "serve":
+        return _serve(args)
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _silence_output() -> None:
+    """After a closed pipe: point stdout and stderr at /dev/null, so that nothing left in
+    their buffers is written (and fails again) when the interpreter exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # pragma: no cover - no /dev/null
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (AttributeError, OSError, ValueError):  # replaced or closed streams
+                continue
+    finally:
+        os.close(devnull)
 
 
 def _one_line(error: BaseException) -> str:
@@ -216,12 +252,16 @@ def _threshold(value: str) -> float:
 def _scan(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     with contextlib.ExitStack() as resources:
-        runner, engine_name = _runner(args, resources)
-        return _scan_all(args, inputs, runner, engine_name)
+        runner, engine, answered_by = _runner(args, resources)
+        return _scan_all(args, inputs, runner, engine, answered_by)
 
 
 def _scan_all(
-    args: argparse.Namespace, inputs: List[Source], runner: Runner, engine_name: str
+    args: argparse.Namespace,
+    inputs: List[Source],
+    runner: Runner,
+    engine: str,
+    answered_by: str,
 ) -> int:
     out = sys.stdout
     color = out.isatty() and "NO_COLOR" not in os.environ
@@ -235,20 +275,20 @@ def _scan_all(
     for outcome in runner.run(inputs, progress):
         if progress:
             progress.clear()
-        label, text, result = _printable(outcome.label), outcome.text, outcome.result
+        label, text, result = _label(outcome.label), outcome.text, outcome.result
         if outcome.skipped:
             print(f"lockllm: note: {label}: binary file, skipped", file=sys.stderr)
             skipped += 1
             continue
         if outcome.error is not None:
-            print(f"lockllm: error: {label}: {_os_error(outcome.error)}", file=sys.stderr)
+            print(f"lockllm: error: {label}: {_label(_os_error(outcome.error))}", file=sys.stderr)
             worst, errors = EXIT_ERROR, errors + 1
             continue
         assert result is not None  # an outcome holds a result, an error or a skip
         answered += 1
         if args.json:
-            record = {"input": outcome.label, "engine": engine_name, **result.to_dict()}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            record = {"input": outcome.label, "engine": engine, **result.to_dict()}
+            out.write(_json_line(record))
         else:
             _render(out, label if many else None, text, result, color)
         if not result.safe:
@@ -257,37 +297,44 @@ def _scan_all(
                 worst = EXIT_UNSAFE
     if progress:
         progress.clear()
-    if many:
-        scanned = len(inputs) - skipped
+    if many:  # scanned: the inputs that got a verdict (not the errors, not the skipped)
         print(
-            f"lockllm: {scanned} scanned, {unsafe} unsafe, {errors} errors, {skipped} skipped",
+            f"lockllm: {answered} scanned, {unsafe} unsafe, {errors} errors, {skipped} skipped",
             file=sys.stderr,
         )
     if answered and not args.json:
-        print(f"(answered by {_printable(engine_name)})", file=sys.stderr)
+        print(f"(answered by {_label(answered_by)})", file=sys.stderr)
     return worst
 
 
 def _inputs(args: argparse.Namespace) -> List[Source]:
+    """The sources to scan. One rule for text given directly: an empty (or blank) TEXT
+    argument and an empty stdin, piped or named ``-``, are both "nothing to scan" (exit 2),
+    never a verdict on no text. Files are scanned whatever they hold."""
     inputs: List[Source] = []
     if args.text is not None:
-        if args.text == "-":
-            inputs.append(Source("<stdin>", sys.stdin.read))
-        else:
-            text = args.text
-            inputs.append(Source("<argument>", lambda: text))
+        text = _read_stdin() if args.text == "-" else args.text
+        if not text.strip():
+            what = "stdin is empty" if args.text == "-" else "TEXT is empty"
+            raise _Failure(f"nothing to scan: {what}")
+        inputs.append(Source("<stdin>" if args.text == "-" else "<argument>", lambda: text))
     inputs.extend(
-        expand(
-            args.files, lambda note: print(f"lockllm: note: {_printable(note)}", file=sys.stderr)
-        )
+        expand(args.files, lambda note: print(f"lockllm: note: {_label(note)}", file=sys.stderr))
     )
     if not inputs and args.text is None:
         piped = _piped_stdin()
         if piped is not None:
             inputs.append(Source("<stdin>", lambda: piped))
     if not inputs:
-        raise _Failure("nothing to scan: give TEXT, '-' for stdin, or --file PATH")
+        raise _Failure(NOTHING_TO_SCAN)
     return inputs
+
+
+def _read_stdin() -> str:
+    try:
+        return sys.stdin.read() if sys.stdin is not None else ""
+    except (OSError, ValueError):  # closed, or not readable
+        return ""
 
 
 def _piped_stdin() -> Optional[str]:
@@ -308,7 +355,8 @@ def _os_error(error: BaseException) -> str:
     return _one_line(error)
 
 
-def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[Runner, str]:
+def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[Runner, str, str]:
+    """The runner, the engine (``"local"`` / ``"service"``) and who answers, in words."""
     sensitivity = args.sensitivity
     if not args.local and os.environ.get(API_KEY_ENV, "").strip():
         if args.jobs != 1:
@@ -318,14 +366,29 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
         from ._client import LockLLM
 
         client: LockLLM = resources.enter_context(LockLLM(timeout=args.timeout))
+        url = client.config.base_url + SCAN_PATH
+        # Say at once what is being tried: an unreachable service takes seconds of retries.
+        print(
+            f"lockllm: scanning with the LockLLM service at {_label(url)} ({API_KEY_ENV} is "
+            "set; --local scans offline)",
+            file=sys.stderr,
+            flush=True,
+        )
 
         def scan(text: str) -> ScanResponse:
-            return client.scan(text, sensitivity)
+            try:
+                return client.scan(text, sensitivity)
+            except NetworkError as error:  # every other input would fail the same way
+                raise _Failure(
+                    f"could not reach the LockLLM service at {_label(url)}: "
+                    f"{_one_line(error)} (--local scans offline)"
+                ) from None
 
-        return Runner(one_by_one(scan)), client.config.base_url
+        return Runner(one_by_one(scan)), ENGINE_SERVICE, client.config.base_url
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.model and args.jobs > 1 else None
     spec = EngineSpec(sensitivity, args.threshold, tuple(args.allow), args.model, threads)
-    return resources.enter_context(Runner.local(spec, args.jobs)), "the local engine"
+    runner = resources.enter_context(Runner.local(spec, args.jobs))
+    return runner, ENGINE_LOCAL, "the local engine"
 
 
 # -- output ----------------------------------------------------------------------------
@@ -380,16 +443,43 @@ def _highlight(text: str, result: ScanResponse, mark: Callable[[str], str]) -> s
 
 
 # Control characters in scanned text must not reach the terminal: an escape sequence in a
-# file could retitle the window, move the cursor or worse. They are shown as \xNN.
+# file could retitle the window, move the cursor or worse. They are shown as \xNN, and the
+# bidirectional formatting characters (which reorder what a line seems to say) as \uNNNN.
+_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _CONTROLS = {
-    code: f"\\x{code:02x}"
-    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
-    if chr(code) not in "\n\t"
+    **{
+        code: f"\\x{code:02x}"
+        for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+        if chr(code) not in "\n\t"
+    },
+    **{code: f"\\u{code:04x}" for code in _BIDI},
 }
+# A label (a file name, a note naming one) is one line: line breaks and tabs are escaped too,
+# so a name holding "\nzz: SAFE" cannot print a forged verdict line.
+_LABEL_CONTROLS = {
+    **_CONTROLS,
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+# JSON output keeps non-ASCII text as is, but no C1 control or bidi character raw
+# (json.dumps escapes the C0 ones already); \uNNNN is the same string to a JSON reader.
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), *_BIDI, 0x2028, 0x2029]}
 
 
 def _printable(text: str) -> str:
+    """Scanned text for the terminal: controls and bidi characters escaped, lines kept."""
     return text.translate(_CONTROLS)
+
+
+def _label(text: str) -> str:
+    """A file name or note on one line: every control, line break and bidi character escaped."""
+    return text.translate(_LABEL_CONTROLS)
+
+
+def _json_line(record: object) -> str:
+    return json.dumps(record, ensure_ascii=False).translate(_JSON_CONTROLS) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

