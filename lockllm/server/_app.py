@@ -86,6 +86,7 @@ from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
 from ._maskforms import all_forms, mask_text, without_secrets
 from ._paths import check_proxy_path, log_safe
+from ._policies import Plan, PolicyRefusal, PolicyStore, watching
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
 from ._settings import Settings, is_loopback
@@ -139,6 +140,16 @@ class Gateway:
         self.scans: Optional[ScanPool] = None
         self.scan_factory = DEFAULT_FACTORY
         """``module:function`` building each scan worker's engine (tests plant slow ones)."""
+        self.policies: Optional[PolicyStore] = None  # per-key policies (``_policies``)
+        if settings.policies:
+            self.policies = PolicyStore(
+                settings.policies,
+                providers=tuple(settings.upstreams),
+                webhook_secret=settings.webhook_secret,
+                metrics=self.production.metrics,
+                redis=self.production.redis,
+                engine=settings.engine_options(),
+            )
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -225,6 +236,29 @@ class Gateway:
                 found |= hmac.compare_digest(digest, known)
         return found
 
+    async def plan(
+        self, request: Request, provider: Optional[str], request_id: str
+    ) -> Optional[Plan]:
+        """The request's per-key policy plan (``_policies``); ``None`` without policies."""
+        if self.policies is None:
+            return None
+        valid = [
+            k
+            for k in _presented(request, 0)
+            if hashlib.sha256(k.encode("utf-8", "surrogateescape")).digest() in self._digests
+        ]
+        return await self.policies.begin(
+            request.headers, valid, self.settings, provider, request_id, request.scope["lockllm"]
+        )
+
+    def judge(
+        self, plan: Optional[Plan], hits: Any, request_id: str
+    ) -> Tuple[List[Dict[str, Any]], List[Tuple[bytes, bytes]]]:
+        """Custom-rule hits under the plan: 403 ``policy_violation``, or the warnings."""
+        if plan is None or self.policies is None:
+            return [], []
+        return self.policies.judge(plan, hits, request_id)
+
     async def read_body(self, request: Request, request_id: str) -> bytes:
         """The request body, refused with 413 as soon as it passes the limit."""
         limit = self.settings.max_body_bytes
@@ -267,19 +301,29 @@ class Gateway:
             # Parsed (strictly: no duplicate keys) and checked in the worker too, so a
             # pathological body costs the worker's time budget, not the event loop's.
             level = request.headers.get("x-lockllm-sensitivity") or self.settings.sensitivity
-            outcome = await self.run_scan("scan_request", {"body": body}, level, request_id)
+            plan = await self.plan(request, None, request_id)
+            method, argument = "scan_request", {"body": body}
+            if plan is not None:
+                level, action = plan.sensitivity, plan.scan_action
+                method, argument = "policy", plan.argument(method, argument)
+            outcome = await self.run_scan(method, argument, level, request_id)
             if outcome[0] == "problem":
                 _, status, code, message = outcome
                 raise _Problem(status, _errors.invalid_request(message, request_id, code))
-            _, result, input_chars = outcome
-        except _Problem as problem:
+            _, result, input_chars = outcome[:3]
+            warned = self.judge(plan, outcome[3] if plan else (), request_id)[0]
+        except (_Problem, PolicyRefusal) as problem:
             return _json(problem.status, problem.payload, request_id, problem.headers)
         _note(request, result.safe)
+        if self.policies is not None and plan is not None:
+            self.policies.decided(plan, result, bool(warned), request_id)
         if not result.safe and action == "block":
             return _json(400, _errors.injection_detected(result, request_id), request_id)
         payload = result.to_dict()
         payload["request_id"] = request_id
         payload["usage"] = {"requests": 1, "input_chars": input_chars}
+        if warned:
+            payload["policy_warnings"] = warned
         if not result.safe and action == "allow_with_warning":
             payload["scan_warning"] = _scan_warning(result)
         return _json(200, payload, request_id)
@@ -317,8 +361,11 @@ class Gateway:
             action = _action(request, request_id)
             if self.settings.enforce_block:
                 action = "block"  # the operator's choice: no client header can downgrade it
+            plan = await self.plan(request, provider, request_id)
+            if plan is not None:
+                sensitivity, action = plan.sensitivity, plan.scan_action
             body = await self.read_body(request, request_id)
-            result, model = None, None
+            result, model, hits = None, None, ()
             query = request.scope.get("query_string", b"")
             if body.strip() or query.strip(b"&= "):  # query values may reach the model
                 call = {
@@ -327,19 +374,27 @@ class Gateway:
                     "forward_unscannable": self.settings.forward_unscannable,
                     "query": query,
                 }
-                outcome = await self.run_scan("inspect", call, sensitivity, request_id)
+                method, argument = "inspect", call
+                if plan is not None:
+                    method, argument = "policy", plan.argument(method, call)
+                outcome = await self.run_scan(method, argument, sensitivity, request_id)
                 if outcome[0] == "problem":
                     _, status, code, message = outcome
                     raise _Problem(status, _errors.invalid_request(message, request_id, code))
-                _, result, model, _media = outcome
-        except _Problem as problem:
+                _, result, model, _media = outcome[:4]
+                hits = outcome[4] if plan is not None else ()
+            warned = self.judge(plan, hits, request_id)
+        except (_Problem, PolicyRefusal) as problem:
             return _json(problem.status, problem.payload, request_id, problem.headers)
 
         path_model = extract_model(None, request.path_params.get("path", ""))
         model = _header_text(model or path_model or "")
         meta = _metadata(request_id, provider, model, sensitivity, result)
         _note(request, None if result is None else result.safe)
-        if result is not None and not result.safe:
+        meta.extend(warned[1])  # custom-rule warnings (policy_action allow_with_warning)
+        if self.policies is not None and plan is not None:
+            self.policies.decided(plan, result, bool(warned[0]), request_id)
+        if result is not None and not result.safe and action != "audit":
             if action != "allow_with_warning":
                 meta.append((b"x-lockllm-blocked", b"true"))
                 return _json(400, _errors.injection_detected(result, request_id), request_id, meta)
@@ -624,7 +679,8 @@ class _AccessLog:
                     state.get("request_id", "-"),
                     (time.perf_counter() - start) * 1000,
                     state.get("verdict", "-"),
-                    "" if finished else f" aborted (status {status} sent)",
+                    ("" if finished else f" aborted (status {status} sent)")
+                    + (f" policy={state['policy']}" if state.get("policy") else ""),
                 )
 
 
@@ -655,8 +711,11 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         try:
             # Lifespan state: read by the connection limits of ``_limits`` (under uvicorn).
             cap = connection_cap(settings.max_connections)
-            yield {LIMITS_KEY: (settings.header_timeout, cap)}
+            async with watching(gateway.policies):  # policies reload on SIGHUP, file change
+                yield {LIMITS_KEY: (settings.header_timeout, cap)}
         finally:
+            if gateway.policies is not None:
+                await gateway.policies.aclose()
             await pool.aclose()
             gateway.scans = None
             if gateway.http is not None:

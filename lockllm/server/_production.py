@@ -226,8 +226,9 @@ class ProductionLayer:
 
     def _finished(self, scope: Scope, status: int) -> None:
         """Count the request, and raise its webhook event, once it is answered."""
-        if self.production.webhooks is not None:
-            self._event(scope, status, self.production.webhooks)
+        hooks = scope["lockllm"].get("webhooks") or self.production.webhooks  # per policy
+        if hooks is not None:
+            self._event(scope, status, hooks)
         metrics = self.production.metrics
         if metrics is None:
             return
@@ -256,6 +257,8 @@ class ProductionLayer:
             kind = "rate_limited"
         elif result is not None and not result.safe and state.get("blocked", status == 400):
             kind = "blocked"  # proxy answers say so in a header; /v1/scan blocks with a 400
+        elif state.get("policy_violation"):
+            kind = "blocked"  # a custom rule of the request's policy (403)
         elif state.get("upstream_failed"):
             kind = "upstream_error"
         else:
@@ -271,6 +274,7 @@ class ProductionLayer:
                 status=status,
                 verdict=verdict_fields(result) if result is not None else None,
                 key_id=self.production.client_id(scope),
+                **({"policy": state["policy"]} if state.get("policy") else {}),
             )
         )
 

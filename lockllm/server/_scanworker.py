@@ -84,6 +84,10 @@ def answer(scanner: Any, method: str, argument: Any, sensitivity: str) -> Any:
             return ("ok", inspect(scanner, argument, sensitivity))
         if method == "scan_request":
             return ("ok", scan_request(scanner, argument, sensitivity))
+        if method == "policy":  # a call under a per-key policy (``_policyscan``)
+            from ._policyscan import policy_call
+
+            return ("ok", policy_call(scanner, argument, sensitivity))
         return ("ok", getattr(scanner, method)(argument, sensitivity))
     except Exception as exc:  # reported to the request, not fatal
         return ("error", type(exc).__name__)

@@ -90,6 +90,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
     ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
     ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
+    ("LOCKLLM_SERVER_POLICIES", "per-key policies file, JSON or TOML (config: policies)"),
     (
         "LOCKLLM_UPSTREAM_TRUST_ENV",
         "true: use HTTPS_PROXY/HTTP_PROXY/NO_PROXY (upstream_trust_env)",
@@ -186,6 +187,8 @@ class Settings:
     threshold: Optional[float] = None
     allow: Tuple[str, ...] = ()
     model: Optional[str] = None
+    # Per-key policies (issue 19): the policies file (``_policies``).
+    policies: Optional[str] = None
     # The response guard (issue 18): off, audit, redact or block (``_guard_settings``).
     response_guard: str = _guard_settings.DEFAULT_MODE
     response_guard_window: int = _guard_settings.DEFAULT_WINDOW
@@ -375,7 +378,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
     known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
-    known |= {"upstream_trust_env", "upstream_ca_bundle"}
+    known |= {"upstream_trust_env", "upstream_ca_bundle", "policies"}
     known |= set(_NUMBERS) | set(_FLAGS) | _engine.KEYS | _guard_settings.KEYS
     unknown = set(data) - known
     if unknown:
@@ -390,7 +393,7 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
                 raise ConfigurationError(f"{where}: {name} must be true or false")
             values[name] = data[name]
     strings = ("host", "sensitivity", "log_format", "redis_url", "cache_secret", "metrics_token")
-    for name in (*strings, "webhook_secret"):
+    for name in (*strings, "webhook_secret", "policies"):
         if name in data:
             if not isinstance(data[name], str):
                 raise ConfigurationError(f"{where}: {name} must be a string")
@@ -434,7 +437,7 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
                 raise ConfigurationError(f"LOCKLLM_SERVER_{name.upper()} must be true or false")
             values[name] = raw in ("true", "1", "yes", "on")
     strings = ("host", "log_format", "redis_url", "cache_secret", "metrics_token")
-    for name in (*strings, "webhook_secret"):
+    for name in (*strings, "webhook_secret", "policies"):
         raw = env.get("LOCKLLM_SERVER_" + name.upper(), "").strip()
         if raw:
             values[name] = raw.lower() if name == "log_format" else raw
