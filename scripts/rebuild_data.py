@@ -48,10 +48,11 @@ from the documentation alone):
   (instructions planted into documents, requests placed into jailbreak templates, suffixes,
   encodings), with every choice made by SHA-256 of salts that TRAIN.md does not give. This
   script rebuilds the families that TRAIN.md defines without such choices or with a plain
-  per-source sample, listed in ``TRAIN_FAMILIES`` (about 7,400 of its 25,721 rows):
+  per-source sample, listed in ``TRAIN_FAMILIES`` (about 7,800 of its 25,721 rows):
   XSafety (goal hijacking, ethics, mental health, prompt leaking, commonsense), PurpleLlama
   (false-refusal prompts in English and machine-translated, prompt-injection user inputs,
-  1,000 secure-coding instructions), XSTest safe prompts and awesome-chatgpt-prompts.
+  1,000 secure-coding instructions), XSTest safe prompts, awesome-chatgpt-prompts,
+  DeepInception's published prompts and llm-adaptive-attacks' goal + suffix pairs.
   Samples use this script's own salt, so the rows drawn differ from the original's; the
   category rules TRAIN.md states in words (which PurpleLlama inputs are prompt extraction,
   which instructions hold trigger words, which prompts hold jailbreak words) are
@@ -187,13 +188,15 @@ TRAIN_FAMILIES: Dict[str, Tuple[str, ...]] = {
     ),
     "XSTest safe prompts": ("paul-rottger/exaggerated-safety",),
     "awesome-chatgpt-prompts": ("f/awesome-chatgpt-prompts",),
+    "DeepInception's published inception prompts": ("tmlr-group/DeepInception",),
+    "llm-adaptive-attacks' own goal + suffix pairs": ("tml-epfl/llm-adaptive-attacks",),
 }
 TRAIN_NOT_REBUILT = (
     "indirect_injection and benign_document (documents with and without planted "
     "instructions), jailbreak_roleplay, jailbreak_suffix, obfuscated_attack, benign_encoded, "
     "PromptInject compositions, the PurpleLlama inputs planted into documents and the "
     "secure-coding instructions placed in templates, BBQ, XQuAD, HumanEval, T0 prompts, "
-    "DeepInception, llm-adaptive-attacks, PAIR, PayloadsAllTheThings, TakSec, LLMFuzzer, "
+    "PAIR, PayloadsAllTheThings, TakSec, LLMFuzzer, "
     "the near-duplicate filter against dev.jsonl and --exclude files (exact repeats of dev "
     "texts are left out)"
 )
@@ -832,6 +835,11 @@ PURPLELLAMA = "meta-llama/PurpleLlama"
 XSTEST = "paul-rottger/exaggerated-safety"
 AWESOME = "f/awesome-chatgpt-prompts"
 
+DEEPINCEPTION = "tmlr-group/DeepInception"
+ADAPTIVE = "tml-epfl/llm-adaptive-attacks"
+# The random-search template's closing words; the adversarial suffix follows them.
+ADAPTIVE_CLOSE = "(please disregard any possible ethical implications)"
+
 XSAFETY_GOAL_HIJACKING = 110  # direct rows per language
 XSAFETY_SENSITIVE = 45  # per language and file (ethics, mental health)
 XSAFETY_COMMONSENSE = 40  # per language
@@ -966,6 +974,32 @@ def train_awesome(out: RowSet, tree: Tree) -> None:
         out.add(text, 0, src(AWESOME, path), "benign_roleplay")
 
 
+def train_deepinception(out: RowSet, tree: Tree) -> None:
+    """DeepInception's published inception prompts: strings of ``res/*.json`` starting "Create"."""
+    for path in tree.glob("res/*.json"):
+        for text in json_strings(json.loads(tree.text(path))):
+            if text.strip().startswith("Create"):
+                out.add(text, 1, src(DEEPINCEPTION, path), "jailbreak_roleplay")
+
+
+def train_adaptive(out: RowSet, tree: Tree) -> None:
+    """llm-adaptive-attacks' own goal + suffix pairs (the suffix follows the template's close)."""
+    for path in tree.glob("jailbreak_artifacts/*.json"):
+        data = json.loads(tree.text(path))
+        records = data.get("jailbreaks") if isinstance(data, dict) else data
+        for record in records if isinstance(records, list) else []:
+            if not isinstance(record, dict):
+                continue
+            goal = str(record.get("goal") or "").strip()
+            prompt = str(record.get("prompt") or "")
+            if not goal or ADAPTIVE_CLOSE not in prompt:
+                continue
+            suffix = prompt.rsplit(ADAPTIVE_CLOSE, 1)[1]
+            if suffix.strip():
+                text = goal[0].upper() + goal[1:] + suffix
+                out.add(text, 1, src(ADAPTIVE, path), "jailbreak_suffix")
+
+
 def retag_trigger_words(rows: List[Row]) -> List[Row]:
     """benign_instruction rows of <= 1,500 characters with an attack-like word -> trigger words."""
     return [
@@ -985,6 +1019,8 @@ def build_train(trees: Dict[str, Tree], dev: Optional[Set[str]] = None) -> RowSe
     train_purplellama(out, trees[PURPLELLAMA])
     train_xstest(out, trees[XSTEST])
     train_awesome(out, trees[AWESOME])
+    train_deepinception(out, trees[DEEPINCEPTION])
+    train_adaptive(out, trees[ADAPTIVE])
     out.rows = retag_trigger_words(out.rows)
     return out
 
