@@ -12,7 +12,7 @@ Pure data: this module imports nothing of ours, so any layer may use it.
 
 from __future__ import annotations
 
-from typing import FrozenSet, Mapping, NamedTuple, Optional, Tuple
+from typing import FrozenSet, Literal, Mapping, NamedTuple, Optional, Tuple, get_args
 
 __all__ = [
     "ACTIONS",
@@ -36,14 +36,20 @@ __all__ = [
     "SCAN_SOURCES",
     "SENSITIVITIES",
     "ErrorKind",
+    "Sensitivity",
     "Option",
     "ProviderSpec",
 ]
 
 # -- levels, actions, modes ---------------------------------------------------------------
 
-SENSITIVITIES: Tuple[str, ...] = ("low", "medium", "high")
-DEFAULT_SENSITIVITY = "medium"
+Sensitivity = Literal["low", "medium", "high"]
+"""Detection threshold: ``low`` flags only clear attacks, ``high`` flags anything doubtful.
+
+The one place the levels are spelled: :data:`SENSITIVITIES`, ``lockllm.types``, the
+engine's thresholds, the CLI's and the gateway's checks all take them from here."""
+SENSITIVITIES: Tuple[Sensitivity, ...] = get_args(Sensitivity)
+DEFAULT_SENSITIVITY: Sensitivity = "medium"
 SCAN_MODES: Tuple[str, ...] = ("normal", "policy_only", "combined")
 ACTIONS: Tuple[str, ...] = ("block", "allow_with_warning")
 PII_ACTIONS: Tuple[str, ...] = ("strip", "block", "allow_with_warning")
@@ -210,7 +216,7 @@ ERRORS: Tuple[ErrorKind, ...] = (
         "ConfigurationError",
         400,
         "configuration_error",
-        ("no_upstream_key", "no_byok_key", "invalid_provider_for_credits_mode"),
+        ("no_upstream_key", "no_upstream_url", "no_byok_key", "invalid_provider_for_credits_mode"),
         aliases=("lockllm_config_error",),
     ),
     ErrorKind(

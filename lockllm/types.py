@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Tuple, TypedDict, Union
 
+from ._vocabulary import Sensitivity  # the levels are spelled once, there
+
 if TYPE_CHECKING:
     import httpx
 
@@ -49,8 +51,6 @@ __all__ = [
     "ViolatedCategory",
 ]
 
-Sensitivity = Literal["low", "medium", "high"]
-"""Detection threshold: ``low`` flags only clear attacks, ``high`` flags anything doubtful."""
 
 ScanMode = Literal["normal", "policy_only", "combined"]
 Action = Literal["block", "allow_with_warning"]

@@ -392,7 +392,7 @@ def test_unconfigured_provider_is_configuration_error(gateway: Gateway) -> None:
         lockllm.wrappers.create_azure(max_retries=0).chat.completions.create(
             model="gpt-test", messages=[{"role": "user", "content": SAFE}]
         )
-    assert info.value.code == "no_upstream_key"
+    assert info.value.code == "no_upstream_url"  # azure needs its deployment's URL
     assert info.value.status == 400
 
 

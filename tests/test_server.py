@@ -500,7 +500,7 @@ async def test_proxy_refusals(make_app: Any) -> None:
     )
     assert response.status_code == 400
     error = response.json()["error"]
-    assert (error["type"], error["code"]) == ("configuration_error", "no_upstream_key")
+    assert (error["type"], error["code"]) == ("configuration_error", "no_upstream_url")
     assert "LOCKLLM_UPSTREAM_BEDROCK_URL" in error["message"]
     keyless = make_app(Recorder(), upstreams={"openai": ("http://up.test/v1", None)})
     response = await keyless.post("/v1/proxy/openai/x", json={}, headers=AUTH)

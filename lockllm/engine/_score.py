@@ -30,6 +30,7 @@ from typing import (
     Tuple,
 )
 
+from .._vocabulary import SENSITIVITIES
 from ._model import LOGIT_CLIP, sigmoid
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ __all__ = [
     "wrapper_strength",
 ]
 
-LEVELS = ("low", "medium", "high")
+LEVELS = SENSITIVITIES  # low, medium, high: spelled once, in lockllm._vocabulary
 
 CATEGORIES = (
     "instruction_override",

@@ -355,6 +355,7 @@ class Gateway:
                         f"set {env} or upstreams.{provider} in the gateway config",
                         provider,
                         request_id,
+                        missing_url=not upstream.url,
                     ),
                 )
             sensitivity = self._sensitivity(request, None, request_id)

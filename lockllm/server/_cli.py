@@ -33,7 +33,15 @@ from ..errors import ConfigurationError
 from ._logs import JsonFormatter, configure_logging, uvicorn_log_config
 from ._metrics import MULTIPROC_ENV
 from ._scanpool import default_workers
-from ._settings import API_KEYS_ENV, DEFAULT_HOST, DEFAULT_PORT, ENVIRONMENT, Settings
+from ._settings import (
+    API_KEYS_ENV,
+    CONFIG_FORMATS,
+    CONFIG_ONLY,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ENVIRONMENT,
+    Settings,
+)
 
 __all__ = [
     "NoTerminalError",
@@ -55,12 +63,16 @@ class NoTerminalError(ConfigurationError):
 
 
 def environment_help() -> str:
-    """The ``serve --help`` epilog: every environment variable the gateway reads."""
+    """The ``serve --help`` epilog: every environment variable the gateway reads, then the
+    config-file keys that have none."""
     width = max(len(name) for name, _ in ENVIRONMENT)
     lines = [f"  {name:<{width}}  {text}" for name, text in ENVIRONMENT]
+    keys = [f"  {name:<{width}}  {text}" for name, text in CONFIG_ONLY]
     return (
         "environment variables (command-line flags win over them, they win over --config):\n"
         + "\n".join(lines)
+        + f"\n\nconfig-file keys without a variable ({CONFIG_FORMATS}):\n"
+        + "\n".join(keys)
     )
 
 

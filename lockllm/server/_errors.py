@@ -18,6 +18,7 @@ from ..types import ScanResponse
 # The types and codes of the errors the client classifies come from the protocol vocabulary.
 _AUTH = ERRORS_BY_CLASS["AuthenticationError"]
 _CONFIG = ERRORS_BY_CLASS["ConfigurationError"]
+_NO_URL = next(code for code in _CONFIG.codes if code == "no_upstream_url")  # in the table
 _UPSTREAM = ERRORS_BY_CLASS["UpstreamError"]
 _INJECTION = ERRORS_BY_CLASS["PromptInjectionError"]
 _RATE_LIMIT = ERRORS_BY_CLASS["RateLimitError"]
@@ -76,8 +77,13 @@ def not_found(message: str, request_id: str) -> Dict[str, Any]:
     return error_body(message, "invalid_request_error", "not_found", request_id)
 
 
-def no_upstream(message: str, provider: str, request_id: str) -> Dict[str, Any]:
-    return error_body(message, _CONFIG.type, _CONFIG.codes[0], request_id, provider=provider)
+def no_upstream(
+    message: str, provider: str, request_id: str, *, missing_url: bool = False
+) -> Dict[str, Any]:
+    """400 ``configuration_error``: the provider has no key (``no_upstream_key``) or, when
+    ``missing_url``, no base URL (``no_upstream_url``: azure, bedrock, vertex-ai)."""
+    code = _NO_URL if missing_url else _CONFIG.codes[0]
+    return error_body(message, _CONFIG.type, code, request_id, provider=provider)
 
 
 def upstream_error(

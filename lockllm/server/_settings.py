@@ -109,6 +109,23 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
 )
 """Every environment variable ``lockllm serve`` reads, with a one-line description."""
 
+CONFIG_ONLY: Tuple[Tuple[str, str], ...] = (
+    (
+        "sensitivity",
+        "the sensitivity of a request that names none (X-LockLLM-Sensitivity, or the scan "
+        "body's sensitivity): low, medium or high (default medium)",
+    ),
+    ("no_auth", "true: accept requests without a key, on a loopback address only (--no-auth)"),
+    (
+        "upstreams",
+        "per provider: url (its API base) and key (the provider key the gateway sends), "
+        "e.g. upstreams.azure.url",
+    ),
+)
+"""The config-file keys no environment variable sets, with a one-line description
+(``lockllm serve --help`` prints them after :data:`ENVIRONMENT`; the configuration
+reference is generated from both)."""
+
 
 class UpstreamSpec(NamedTuple):
     """How the gateway reaches one provider by default."""
@@ -260,7 +277,7 @@ class Settings:
             raise ConfigurationError("max_body_bytes must be at least 1")
         if self.sensitivity not in SENSITIVITIES:
             raise ConfigurationError(
-                f"sensitivity must be low, medium or high; got {self.sensitivity!r}"
+                f"sensitivity must be one of {', '.join(SENSITIVITIES)}; got {self.sensitivity!r}"
             )
         if not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS:
             raise ConfigurationError(f"workers must be 1..{MAX_WORKERS}; got {self.workers!r}")
@@ -314,14 +331,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+CONFIG_FORMATS = "a config file is JSON, or TOML when its name ends in .toml (Python 3.11+)"
+
+
 def _read_config(path: str) -> Dict[str, Any]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise ConfigurationError(f"cannot read config file {path!r}: {exc.strerror}") from None
+    lowered = path.lower()
+    if lowered.endswith((".yaml", ".yml")):
+        raise ConfigurationError(
+            f"config file {path!r} looks like YAML, which the gateway does not read: "
+            f"{CONFIG_FORMATS}"
+        )
     try:
-        if path.lower().endswith(".toml"):
+        if lowered.endswith(".toml"):
             try:
                 import tomllib  # type: ignore[import-not-found,unused-ignore]
             except ImportError:  # pragma: no cover - Python < 3.11
@@ -331,8 +357,11 @@ def _read_config(path: str) -> Dict[str, Any]:
             data: Any = tomllib.loads(raw.decode("utf-8"))
         else:
             data = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"config file {path!r} is not valid: {exc}") from None
+    except ValueError as exc:  # json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeError
+        kind = "TOML" if lowered.endswith(".toml") else "JSON"
+        raise ConfigurationError(
+            f"config file {path!r} is not valid {kind} ({exc}); {CONFIG_FORMATS}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigurationError(f"config file {path!r} must hold an object at the top level")
     return data
