@@ -22,7 +22,7 @@ import httpcore
 import httpx
 import pytest
 import uvicorn
-from _timing import generous
+from _timing import generous, scaled
 
 from lockllm.server import Settings, Upstream, create_app
 from lockllm.server._cli import uvicorn_options
@@ -52,7 +52,7 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", **config: Any) -> Iterator[s
     server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + scaled(15)
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
@@ -61,7 +61,7 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", **config: Any) -> Iterator[s
         yield f"http://{host}:{port}" if family == socket.AF_INET else f"http://[{host}]:{port}"
     finally:
         server.should_exit = True
-        thread.join(15)
+        thread.join(scaled(15))
         sock.close()
 
 
