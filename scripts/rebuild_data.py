@@ -48,11 +48,12 @@ from the documentation alone):
   (instructions planted into documents, requests placed into jailbreak templates, suffixes,
   encodings), with every choice made by SHA-256 of salts that TRAIN.md does not give. This
   script rebuilds the families that TRAIN.md defines without such choices or with a plain
-  per-source sample, listed in ``TRAIN_FAMILIES`` (about 7,800 of its 25,721 rows):
+  per-source sample, listed in ``TRAIN_FAMILIES`` (about 10,600 of its 25,721 rows):
   XSafety (goal hijacking, ethics, mental health, prompt leaking, commonsense), PurpleLlama
   (false-refusal prompts in English and machine-translated, prompt-injection user inputs,
   1,000 secure-coding instructions), XSTest safe prompts, awesome-chatgpt-prompts,
-  DeepInception's published prompts and llm-adaptive-attacks' goal + suffix pairs.
+  DeepInception's published prompts, llm-adaptive-attacks' goal + suffix pairs, BBQ and
+  XQuAD questions (alone, and non-English ones after their paragraph).
   Samples use this script's own salt, so the rows drawn differ from the original's; the
   category rules TRAIN.md states in words (which PurpleLlama inputs are prompt extraction,
   which instructions hold trigger words, which prompts hold jailbreak words) are
@@ -190,12 +191,15 @@ TRAIN_FAMILIES: Dict[str, Tuple[str, ...]] = {
     "awesome-chatgpt-prompts": ("f/awesome-chatgpt-prompts",),
     "DeepInception's published inception prompts": ("tmlr-group/DeepInception",),
     "llm-adaptive-attacks' own goal + suffix pairs": ("tml-epfl/llm-adaptive-attacks",),
+    "BBQ context + question (150 per file, half with the answer options)": ("nyu-mll/BBQ",),
+    "XQuAD questions alone and non-English paragraph + question": ("google-deepmind/xquad",),
 }
 TRAIN_NOT_REBUILT = (
     "indirect_injection and benign_document (documents with and without planted "
     "instructions), jailbreak_roleplay, jailbreak_suffix, obfuscated_attack, benign_encoded, "
     "PromptInject compositions, the PurpleLlama inputs planted into documents and the "
-    "secure-coding instructions placed in templates, BBQ, XQuAD, HumanEval, T0 prompts, "
+    "secure-coding instructions placed in templates, XQuAD as web documents, HumanEval, "
+    "T0 prompts, "
     "PAIR, PayloadsAllTheThings, TakSec, LLMFuzzer, "
     "the near-duplicate filter against dev.jsonl and --exclude files (exact repeats of dev "
     "texts are left out)"
@@ -840,6 +844,12 @@ ADAPTIVE = "tml-epfl/llm-adaptive-attacks"
 # The random-search template's closing words; the adversarial suffix follows them.
 ADAPTIVE_CLOSE = "(please disregard any possible ethical implications)"
 
+BBQ = "nyu-mll/BBQ"
+BBQ_PER_FILE = 150
+XQUAD = "google-deepmind/xquad"
+XQUAD_QUESTIONS = 1300
+XQUAD_PAIRS = 700
+
 XSAFETY_GOAL_HIJACKING = 110  # direct rows per language
 XSAFETY_SENSITIVE = 45  # per language and file (ethics, mental health)
 XSAFETY_COMMONSENSE = 40  # per language
@@ -1000,6 +1010,42 @@ def train_adaptive(out: RowSet, tree: Tree) -> None:
                 out.add(text, 1, src(ADAPTIVE, path), "jailbreak_suffix")
 
 
+def train_bbq(out: RowSet, tree: Tree) -> None:
+    """BBQ context + question, 150 per category file; half of them with the answer options."""
+    for path in tree.glob("data/*.jsonl"):
+        texts = []
+        for record in jsonl(tree.text(path)):
+            text = f"{str(record.get('context') or '').strip()} {record.get('question') or ''}"
+            answers = [str(record.get(f"ans{i}") or "") for i in range(3)]
+            if int(sha(text, f"{SALT}:options")[:8], 16) % 2 and all(answers):
+                text += "".join(f"\n{letter}. {a}" for letter, a in zip("ABC", answers))
+            texts.append(text.strip())
+        for text in first_by_sha(texts, BBQ_PER_FILE, f"{SALT}:{path}"):
+            out.add(text, 0, src(BBQ, path), "benign_sensitive")
+
+
+def train_xquad(out: RowSet, tree: Tree) -> None:
+    """XQuAD questions alone (1,300) and non-English paragraph + question (700)."""
+    questions: List[Tuple[str, str]] = []  # (path, text)
+    pairs: List[Tuple[str, str]] = []
+    for path in tree.glob("xquad.*.json"):
+        english = path == "xquad.en.json"
+        for article in json.loads(tree.text(path)).get("data", []):
+            for para in article.get("paragraphs", []):
+                context = str(para.get("context") or "").strip()
+                for qa in para.get("qas", []):
+                    question = str(qa.get("question") or "").strip()
+                    if not question:
+                        continue
+                    questions.append((path, question))
+                    if context and not english:
+                        pairs.append((path, f"{context}\n\n{question}"))
+    for items, n, salt in ((questions, XQUAD_QUESTIONS, "q"), (pairs, XQUAD_PAIRS, "p")):
+        for path, text in sorted(items, key=lambda it: sha(collapse(it[1]), f"{SALT}:{salt}"))[:n]:
+            category = "benign_instruction" if path == "xquad.en.json" else "benign_multilingual"
+            out.add(text, 0, src(XQUAD, path), category)
+
+
 def retag_trigger_words(rows: List[Row]) -> List[Row]:
     """benign_instruction rows of <= 1,500 characters with an attack-like word -> trigger words."""
     return [
@@ -1021,6 +1067,8 @@ def build_train(trees: Dict[str, Tree], dev: Optional[Set[str]] = None) -> RowSe
     train_awesome(out, trees[AWESOME])
     train_deepinception(out, trees[DEEPINCEPTION])
     train_adaptive(out, trees[ADAPTIVE])
+    train_bbq(out, trees[BBQ])
+    train_xquad(out, trees[XQUAD])
     out.rows = retag_trigger_words(out.rows)
     return out
 
