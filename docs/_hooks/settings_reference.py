@@ -24,20 +24,19 @@ _DERIVED = {
     "upstream_proxy": "derived from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` "
     "when `upstream_trust_env` is on",
 }
-# A description for the few fields that have no environment variable (and so no line in
-# ``ENVIRONMENT`` to take one from).
-_NO_ENV = {
-    "no_auth": "accept requests without a key; refused unless the address is a loopback one",
-    "sensitivity": "the sensitivity a request gets when it names none: low, medium or high",
-    "upstreams": "per provider: `url` (its API base) and `key` (the provider key the "
-    "gateway sends); see the provider table below",
-}
 
 
 def _environment() -> Tuple[Tuple[str, str], ...]:
     from lockllm.server._settings import ENVIRONMENT
 
     return ENVIRONMENT
+
+
+def _config_only() -> Dict[str, str]:
+    """The descriptions of the keys no environment variable sets (``CONFIG_ONLY``)."""
+    from lockllm.server import _settings
+
+    return dict(getattr(_settings, "CONFIG_ONLY", ()))
 
 
 def _config_keys(names: List[str]) -> Dict[str, bool]:
@@ -127,6 +126,7 @@ def render() -> str:
     names = [f.name for f in fields]
     in_file = _config_keys(names)
     flags = _flags()
+    config_only = _config_only()
     used: set = set()
     rows = [
         "| Setting | In the file | Environment variable | Flag | Default | What it sets |",
@@ -138,7 +138,7 @@ def render() -> str:
             used.add(env[0])
             text = _strip_key(env[1], field.name)
         else:
-            text = _DERIVED.get(field.name) or _NO_ENV.get(field.name, "")
+            text = _DERIVED.get(field.name) or config_only.get(field.name, "")
         default = _default(field)
         stated = _stated_default(env[1], field.name) if env else ""
         if default == "none" and stated and not stated[0].isdigit():
