@@ -49,7 +49,11 @@ def test_every_install_command_installs_this_project() -> None:
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for command in _code_blocks(path.read_text(encoding="utf-8"), "bash"):
             assert not from_index.search(command), f"{path.name}: {command}"
-    assert '-e ".[' in README
+    from lockllm._install import CLONE_COMMAND  # the command every install hint falls back to
+
+    assert CLONE_COMMAND.format(extra="onnx") in README
+    install = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    assert CLONE_COMMAND.format(extra="openai,server") in install
     assert "Not `pip install lockllm`" in README
 
 
