@@ -173,6 +173,16 @@ def test_the_blocks_were_found() -> None:
     assert len(RUNNABLE) >= 20
 
 
+def test_every_exported_error_is_on_the_errors_page() -> None:
+    import lockllm
+
+    page = (DOCS / "sdk" / "errors.md").read_text(encoding="utf-8")
+    for name in lockllm.__all__:
+        value = getattr(lockllm, name)
+        if isinstance(value, type) and issubclass(value, lockllm.LockLLMError):
+            assert re.search(rf"\b{name}\b", page), f"{name} is missing from docs/sdk/errors.md"
+
+
 # -- the generated configuration reference -------------------------------------------------
 
 
