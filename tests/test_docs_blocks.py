@@ -183,6 +183,22 @@ def test_every_exported_error_is_on_the_errors_page() -> None:
             assert re.search(rf"\b{name}\b", page), f"{name} is missing from docs/sdk/errors.md"
 
 
+def test_every_client_argument_and_option_is_documented() -> None:
+    import inspect
+
+    import lockllm
+
+    client_page = (DOCS / "sdk" / "scan-client.md").read_text(encoding="utf-8")
+    for cls in (lockllm.LockLLM, lockllm.AsyncLockLLM):
+        for name in list(inspect.signature(cls.__init__).parameters)[1:]:
+            assert f"`{name}" in client_page, f"{cls.__name__}({name}=) is not documented"
+    for name in lockllm.ScanOptions.__annotations__:
+        assert f"`{name}`" in client_page, f"scan(..., {name}=) is not documented"
+    wrappers_page = (DOCS / "sdk" / "wrappers.md").read_text(encoding="utf-8")
+    for name in lockllm.ProxyOptions.__annotations__:
+        assert f"`{name}`" in wrappers_page, f"proxy option {name} is not documented"
+
+
 # -- the generated configuration reference -------------------------------------------------
 
 
