@@ -512,6 +512,12 @@ class DisguisedRequest:
         return []
 
 
+# Subdivision flags (Scotland, Wales) are a black flag, tag letters or digits and a cancel
+# tag: emoji, not smuggled text.
+_FLAG_SEQUENCE = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,7}\U000e007f")
+_TAG_CHAR = re.compile("[\U000e0000-\U000e007f]")
+
+
 class FormatTricks:
     """Hidden characters: Unicode tag characters, bidi controls, zero-width characters
     inside words, and words mixing scripts."""
@@ -523,7 +529,7 @@ class FormatTricks:
         norm = view.normalized
         found: List[Finding] = []
         n = len(norm.original)
-        if norm.smuggled:
+        if norm.smuggled and _TAG_CHAR.search(_FLAG_SEQUENCE.sub("", norm.original)):
             found.append(Finding(0, n, "obfuscation", 0.7, "obfuscation.tag_characters"))
         bidi = _BIDI.search(norm.original)
         if bidi:

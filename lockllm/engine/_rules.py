@@ -36,6 +36,11 @@ _BEFORE = (
     r"old|existing|current|system|developer|default|given|your|these|those|all of the|"
     r"all the|all your|all previous|all prior|any previous|any prior|any and all|everything)"
 )
+# Nouns of ``_INSTRUCTIONS`` that as often name a system's data ("ignore these requests").
+_TECHNICAL = (
+    r"(?:requests?|messages?|text|input|tasks?|settings?|filters?|orders?|commands?|context|"
+    r"training|polic(?:y|ies)|protocols?)"
+)
 _INSTRUCTIONS = (
     r"(?:instructions?|instrutions?|iunstructions?|insructions?|intructions?|instrucions?|prompts?|directions?|directives?|guidelines?|rules?|"
     r"commands?|orders?|context|constraints?|restrictions?|programming|requests?|"
@@ -864,7 +869,10 @@ RULES: Tuple[Rule, ...] = (
     # --- instruction override (English) ---
     # Not a user's correction of their own words ("ignore the typos in my previous message").
     Rule("override.ignore_previous",
+         # "ignore these requests in dashboards": with "these"/"those" only the nouns that
+         # name an assistant's instructions count (not requests, messages, filters…).
          _unquoted(rf"\b{_IGNORE}\b(?!{_SHORT}\b(?:my|typos?|mistakes?)\b)"
+                   rf"(?!{_SHORT}\b(?:these|those)\b {_TECHNICAL}\b)"
                    rf"{_SHORT}\b{_BEFORE}\b{_SHORT}\b{_INSTRUCTIONS}\b"),
          "instruction_override", 0.93,
          cues=_IGNORE_CUES,
@@ -1276,9 +1284,11 @@ RULES: Tuple[Rule, ...] = (
          "prompt_extraction", 0.6,
          words=("instructions", "commands", "rules", "prompt", "guidelines")),
     # --- tool abuse ---
+    # Installation guides tell people to pipe an installer into a shell: on its own that is
+    # evidence for the stacker and the model, not an attack.
     Rule("tool.pipe_to_shell",
          r"\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b",
-         "tool_abuse", 0.8,
+         "tool_abuse", 0.45,
          words=("curl", "wget")),
     Rule("tool.shell_pipe",
          r"\brm\s{1,40}-rf\s{1,40}(?:/|~|\*|\$home)|\bchmod\s{1,40}\+x\s|\bnc\s{1,40}-e\b|"
@@ -1446,8 +1456,11 @@ RULES: Tuple[Rule, ...] = (
          words=("letter", "vowel", "consonant", "character"),
          outside_document=0.1),
     # --- data exfiltration ---
+    # Image links carry short query values (w=800, branch=main); a value long enough to
+    # hold text taken from the conversation is the exfiltration shape.
     Rule("exfil.md_image_query",
-         r"!\[[^\]\n]{0,100}\]\(\s{0,16}https?://[^)\s?]{1,300}\?[^)\s]{0,300}=",
+         r"!\[[^\]\n]{0,100}\]\(\s{0,16}https?://[^)\s?]{1,200}\?"
+         r"(?:[^)\s]{0,150}?&)?[^)\s=&]{1,40}=[^)\s&]{24,200}",
          "data_exfiltration", 0.6, cues=("](",)),
     Rule("exfil.url_placeholder",
          r"(?:!?\[[^\]\n]{0,100}\]\(|<img[^>]{0,100}src=[\"']?|(?<![\w/:.-])https?://)"

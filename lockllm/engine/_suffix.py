@@ -27,6 +27,7 @@ import re
 from typing import Dict, List, Match, NamedTuple, Optional, Tuple
 
 from ._harm import declined_intent
+from ._normalize import _FOREIGN_LOOKALIKES
 
 __all__ = ["find_suffix", "suffix_score"]
 
@@ -143,6 +144,10 @@ def _traits(tok: str) -> _Traits:
         return _NO_TRAITS
     if tok.isascii():
         return _ascii_traits(tok)
+    if _lookalike_word(tok):
+        # Latin words written partly with Cyrillic or Greek look-alike letters: a disguise
+        # the normaliser undoes and the homoglyph finding reports, not optimiser output.
+        return _ascii_traits(tok.translate(_FOLD_LOOKALIKES))
     latin = letters = east = east_adj = 0
     hard = 0.0
     scripts = 0
@@ -191,6 +196,18 @@ def _traits(tok: str) -> _Traits:
     if not scripts and not points:
         return _NO_TRAITS
     return (points + code_points, code_points, east, east_adj, scripts, 0)
+
+
+_LOOKALIKES = {
+    **_FOREIGN_LOOKALIKES,
+    **{k.upper(): v.upper() for k, v in _FOREIGN_LOOKALIKES.items() if len(k.upper()) == 1},
+}
+_FOLD_LOOKALIKES = str.maketrans(_LOOKALIKES)
+
+
+def _lookalike_word(tok: str) -> bool:
+    """Whether every non-ASCII character of ``tok`` is a look-alike of a Latin letter."""
+    return all(ch.isascii() or ch in _LOOKALIKES for ch in tok)
 
 
 def _ascii_traits(tok: str) -> _Traits:
@@ -352,6 +369,9 @@ def _code_lines(lines: List[str]) -> List[bool]:
     return out
 
 
+_ESCAPED_SEPARATOR = re.compile(r"\\([;,:])")
+
+
 def _blank(m: Match[str]) -> str:
     return " " * len(m.group(0))
 
@@ -361,6 +381,10 @@ def suffix_score(text: str) -> Tuple[float, int, int]:
     if " " in text:
         # base64 written in groups ("QUFB QUFC ..."): data, not tokens (offsets are kept).
         text = _B64_GROUPS.sub(_blank, text)
+    if "\\" in text:
+        # Escaped separators of calendar and contact files ("lunch\\; bring", "a\\, b"):
+        # punctuation, not symbol soup (one character for two, so offsets are kept).
+        text = _ESCAPED_SEPARATOR.sub(" \\1", text)
     lines = text.split("\n")
     memo: Dict[str, _Traits] = {}
     entries: List[_Entry] = []
