@@ -199,6 +199,20 @@ def test_every_client_argument_and_option_is_documented() -> None:
         assert f"`{name}`" in wrappers_page, f"proxy option {name} is not documented"
 
 
+def test_every_command_line_option_is_documented() -> None:
+    from lockllm.cli import build_parser
+
+    page = (DOCS / "engine" / "cli.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if hasattr(a, "choices") and a.choices]
+    for name, sub in commands.choices.items():
+        assert f"lockllm {name}" in page, name
+        for action in sub._actions:
+            flag = max(action.option_strings, key=len, default="")
+            if flag and flag != "--help":
+                assert f"`{flag}" in page or f"{flag} " in page, f"lockllm {name} {flag}"
+
+
 # -- the generated configuration reference -------------------------------------------------
 
 
