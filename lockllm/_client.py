@@ -37,6 +37,7 @@ from ._config import (
     resolve_base_url,
 )
 from ._logs import setup_logging
+from ._otel import traced_client_scan
 from ._protocol import (
     SCAN_PATH,
     BodyReader,
@@ -536,6 +537,7 @@ class LockLLM(_BaseClient[httpx.Client]):
         """``client.with_raw_response.scan(...)`` returns a ``RawResponse``."""
         return RawResponseScan(self)
 
+    @traced_client_scan  # a ``lockllm.scan`` span (OpenTelemetry, when installed)
     def _run(
         self, input: Any, sensitivity: Any, options: Mapping[str, Any], raw: bool
     ) -> Union[ScanResponse, RawResponse]:
@@ -632,6 +634,7 @@ class AsyncLockLLM(_BaseClient[httpx.AsyncClient]):
         """``await client.with_raw_response.scan(...)`` returns a ``RawResponse``."""
         return AsyncRawResponseScan(self)
 
+    @traced_client_scan
     async def _run(
         self, input: Any, sensitivity: Any, options: Mapping[str, Any], raw: bool
     ) -> Union[ScanResponse, RawResponse]:

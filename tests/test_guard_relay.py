@@ -257,6 +257,8 @@ def test_leak_audited_is_relayed_unchanged(
     with caplog.at_level("WARNING", logger="lockllm.server"):
         assert call(gateway, shape, True).content == b"".join(chunks)
     assert "prompt_leak:audit" in caplog.text
+    metrics = httpx.get(gateway.url + "/metrics", timeout=10).text
+    assert 'lockllm_response_findings_total{action="audit",kind="prompt_leak"}' in metrics
     assert SYSTEM[:40] not in caplog.text  # the log names the kind, never the text
 
 

@@ -22,6 +22,7 @@ from typing import (
     Union,
 )
 
+from .._otel import traced_local_scan
 from ..errors import InvalidRequestError
 from ..types import Debug, ScanResponse, Sensitivity, Span, Usage
 from ._detector import SOURCES, Classifier, Detector, Finding, Source, TextView
@@ -465,6 +466,7 @@ class LocalScanner:
     def _may_flag(self, category: str) -> bool:
         return self._flagging is None or category in self._flagging
 
+    @traced_local_scan
     def scan(
         self,
         input: str,
@@ -505,6 +507,7 @@ class LocalScanner:
             raise InvalidRequestError("texts must be a sequence of strings, not one string")
         return [self.scan(text, sensitivity, source=source) for text in texts]
 
+    @traced_local_scan
     def scan_messages(
         self, messages: Sequence[Mapping[str, Any]], sensitivity: Optional[Sensitivity] = None
     ) -> ScanResponse:

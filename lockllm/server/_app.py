@@ -90,6 +90,7 @@ from ._policies import Plan, PolicyRefusal, PolicyStore, watching
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
 from ._settings import Settings, is_loopback
+from ._tracing import add_tracing, guarded, upstream_span
 from ._upstream import (
     UpstreamError,
     UpstreamPool,
@@ -422,10 +423,15 @@ class Gateway:
         body, guard = prepare_guard(
             self.settings, request.headers, body, path, provider, request_id, self.production
         )
+        guarded(request.scope, guard)  # for the response guard's span (``_tracing``)
+        model = dict(meta).get(b"x-lockllm-model", b"").decode("ascii", "replace")
         try:
-            response, connection = await self.client().send(
-                request.method, url, request_headers(raw, upstream, guard is not None), body
-            )
+            with upstream_span(request.method, url, provider, model, path) as span:
+                response, connection = await self.client().send(
+                    request.method, url, request_headers(raw, upstream, guard is not None), body
+                )
+                if span is not None:
+                    span.set_attribute("http.response.status_code", response.status)
         except httpcore.TimeoutException as exc:
             logger.warning("upstream %s timed out: %s", provider, type(exc).__name__)
             return _json(
@@ -740,4 +746,5 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     add_production(app, gateway.production)  # GATEWAY-PROD's layer, inside the access log
     upstream_keys = tuple(u.key for u in settings.upstreams.values() if u.key)
     app.add_middleware(_AccessLog, secrets=(*settings.api_keys, *upstream_keys))
+    add_tracing(app, tuple(settings.upstreams))  # OpenTelemetry, outermost (``_tracing``)
     return app

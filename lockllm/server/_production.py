@@ -29,6 +29,7 @@ from ._metrics import Metrics, route_label
 from ._ratelimit import RateLimiter, retry_after_header
 from ._redis import RedisLink, optional_link
 from ._settings import Settings
+from ._tracing import record_gateway_scan, scan_span
 from ._webhooks import Webhooks, make_event, verdict_fields
 
 __all__ = ["Production", "ProductionLayer", "key_id"]
@@ -130,7 +131,10 @@ class Production:
                 with metrics.scan_seconds.time():
                     return await inner()
 
-        value, cached = await self.cache.scan(payload, sensitivity, compute, options)
+        with scan_span(sensitivity) as span:  # OpenTelemetry (``_tracing``), when installed
+            value, cached = await self.cache.scan(payload, sensitivity, compute, options)
+            cache = ("hit" if cached else "miss") if self.cache.enabled else None
+            record_gateway_scan(span, value, cache)
         state = REQUEST.get()
         if state is not None:
             state["result"] = find_verdict(value)
