@@ -231,7 +231,9 @@ def _ibans(text: str, out: List[Candidate]) -> None:
 
 # -- IP addresses ----------------------------------------------------------------------
 
-_IPV4 = re.compile(r"[0-9](?<![0-9A-Za-z.][0-9])[0-9]{0,2}(?:\.[0-9]{1,3}){3}(?![0-9]|\.[0-9])")
+_IPV4 = re.compile(
+    r"[0-9](?<![0-9A-Za-z.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])"
+)
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|@)\s{0,2}$")
 _IPV6 = re.compile(
     r"[0-9A-Fa-f:](?<![0-9A-Za-z:.][0-9A-Fa-f:])[0-9A-Fa-f:]{2,38}(?:%[0-9A-Za-z]{1,15})?"
@@ -255,8 +257,10 @@ def _ips(text: str, out: List[Candidate]) -> None:
         for match in _IPV6.finditer(text):
             raw = match.group().split("%", 1)[0]
             groups = [g for g in raw.split(":") if g]
-            if len(groups) < 2 or not any(c.isdigit() for c in raw):
-                continue
+            if not any(c.isdigit() for c in raw) or (
+                len(groups) < 3 and max(map(len, groups), default=0) < 3
+            ):
+                continue  # a::b, or a slice like x[0::2]
             try:
                 six = ipaddress.IPv6Address(raw)
             except ValueError:

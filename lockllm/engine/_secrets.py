@@ -238,7 +238,7 @@ _KEYED_TAIL = re.compile(
     r"(?:[br]?([\"'`])|(?i:bearer|basic|token)[ \t]{1,3})?"
     r"([^\s\"'`,;<>(){}\[\]$%\\]{6,512})"
 )
-_BEARER = re.compile(r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]{1,3}([A-Za-z0-9._~+/-]{20,2048}=*)")
+_BEARER = re.compile(r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]{1,3}([A-Za-z0-9._~+/-]{20,2048}={0,2})")
 _NOT_PASSWORDS = frozenset(
     {
         "password",
