@@ -71,7 +71,7 @@ def environment_help() -> str:
     return (
         "environment variables (command-line flags win over them, they win over --config):\n"
         + "\n".join(lines)
-        + f"\n\nconfig-file keys without a variable ({CONFIG_FORMATS}):\n"
+        + f"\n\nconfig-file keys without a variable; {CONFIG_FORMATS}:\n"
         + "\n".join(keys)
     )
 
