@@ -11,8 +11,9 @@ Leaks: the system and developer prompts are folded like canaries (``lockllm._can
 letters and digits only, lower-cased, NFKC, look-alike letters mapped), and the output is
 read folded, reversed, in ROT13 and with its base64 and hex runs decoded. A leak is a run of
 at least ``MIN_LEAK`` folded characters of a system prompt in any of these readings: the
-prompt is cut into aligned blocks of half that length (every such run holds one whole
-block), each block is looked up with ``str.find`` and a hit is extended both ways.
+prompt's windows of half that length are indexed; the output is cut into aligned blocks
+of that length (every such run holds one whole block), each looked up once, and a hit is
+extended both ways.
 
 Exfiltration: every ``http(s)://`` URL in the text (markdown images and links, HTML, bare
 URLs) whose host is not in the allow-list and whose path or query, percent-decoded and with
@@ -20,8 +21,11 @@ base64 / hex runs decoded, carries a run of at least ``MIN_EXFIL`` folded charac
 request's conversation (every string of the request body). A URL that appears verbatim in
 the request is not counted (the model repeating a link it was given).
 
-Every loop is bounded: blocks per prompt, hits per block, URLs per text; each check costs
-time linear in the text read.
+Secrets (always) and personal data (with a PII action) come from the engine's detectors,
+``lockllm.engine.find_pii``.
+
+Every loop is bounded: places per window, URLs per text; each check costs
+time linear in the text read, after indexing the prompt once.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 from urllib.parse import unquote_plus, urlsplit
 
 from .._canary import _fold, canary_leaked
+from ..engine._pii import SECRET_TYPES, find_pii  # at start-up: its patterns compile once
 
 __all__ = ["Finding", "GuardContext", "MIN_EXFIL", "MIN_LEAK", "json_unescape"]
 
@@ -43,10 +48,10 @@ MIN_EXFIL = 20
 """Folded characters of the conversation a URL must carry to count as exfiltration."""
 MAX_URLS = 64
 """URLs read per text (the rest are left unread; a text with more is unusual)."""
-MAX_HITS = 16
-"""Occurrences of one block followed up per reading."""
-MAX_PROMPT_BLOCKS = 4096
-"""Blocks of the system prompt looked up (a prompt longer than that is read in part)."""
+MAX_PLACES = 4
+"""Places of one window in the reference that a hit is extended from."""
+MAX_REFERENCE = 256 * 1024
+"""Folded characters of a system prompt or a conversation indexed (the rest is not read)."""
 
 _URL = re.compile(r"https?://[^\s<>\"'`)\]\\]{1,4096}", re.IGNORECASE)
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-=\r\n]{16,}")
@@ -81,52 +86,73 @@ def json_unescape(text: str) -> str:
 
 
 class _Blocks:
-    """A folded reference text cut into aligned blocks, for finding shared runs."""
+    """A folded reference text (a system prompt, a conversation), for finding the runs a
+    text shares with it.
+
+    Every window of ``run // 2`` characters of the reference is indexed (on first use, up
+    to ``MAX_REFERENCE`` characters). A text is cut into aligned blocks of that size: a
+    shared run of ``run`` characters holds one whole block, so one dictionary look-up per
+    block finds it, and the hit is extended both ways. Cost: linear in the reference once,
+    then linear in each text read.
+    """
 
     def __init__(self, folded: str, run: int) -> None:
-        self.text = folded
+        self.text = folded[:MAX_REFERENCE]
         self.run = run
         self.size = max(1, run // 2)
-        self.blocks: Dict[str, List[int]] = {}
-        limit = min(len(folded) - self.size + 1, MAX_PROMPT_BLOCKS * self.size)
-        for at in range(0, max(0, limit), self.size):
-            self.blocks.setdefault(folded[at : at + self.size], []).append(at)
+        self._index: Optional[Dict[str, List[int]]] = None
 
     def __bool__(self) -> bool:
-        return bool(self.blocks) and len(self.text) >= self.run
+        return len(self.text) >= self.run
+
+    def _windows(self) -> Dict[str, List[int]]:
+        if self._index is None:
+            index: Dict[str, List[int]] = {}
+            text, size = self.text, self.size
+            for at in range(len(text) - size + 1):
+                places = index.setdefault(text[at : at + size], [])
+                if len(places) < MAX_PLACES:
+                    places.append(at)
+            self._index = index
+        return self._index
 
     def shared(self, form: str) -> List[Tuple[int, int]]:
         """Spans of ``form`` sharing a run of at least ``run`` characters with the text."""
         spans: List[Tuple[int, int]] = []
-        if len(form) < self.run:
+        if len(form) < self.run or not self:
             return spans
-        ref = self.text
-        for block, places in self.blocks.items():
-            at = form.find(block)
-            hits = 0
-            while at != -1 and hits < MAX_HITS:
-                hits += 1
-                if not any(s <= at < e for s, e in spans):
-                    for place in places[:4]:
-                        left = 0
-                        while (
-                            at - left > 0
-                            and place - left > 0
-                            and form[at - left - 1] == ref[place - left - 1]
-                        ):
-                            left += 1
-                        right = self.size
-                        while (
-                            at + right < len(form)
-                            and place + right < len(ref)
-                            and form[at + right] == ref[place + right]
-                        ):
-                            right += 1
-                        if left + right >= self.run:
-                            spans.append((at - left, at + right))
-                            break
-                at = form.find(block, at + 1)
+        index, size = self._windows(), self.size
+        covered = 0
+        for at in range(0, len(form) - size + 1, size):
+            if at < covered:
+                continue
+            places = index.get(form[at : at + size])
+            if places is not None:
+                span = self._extend(form, at, places)
+                if span is not None:
+                    spans.append(span)
+                    covered = span[1]
         return spans
+
+    def _extend(self, form: str, at: int, places: List[int]) -> Optional[Tuple[int, int]]:
+        """The run around a block found at ``at``, if it is long enough."""
+        ref = self.text
+        for place in places:
+            left = 0
+            while (
+                at - left > 0 and place - left > 0 and form[at - left - 1] == ref[place - left - 1]
+            ):
+                left += 1
+            right = self.size
+            while (
+                at + right < len(form)
+                and place + right < len(ref)
+                and form[at + right] == ref[place + right]
+            ):
+                right += 1
+            if left + right >= self.run:
+                return at - left, at + right
+        return None
 
 
 def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
@@ -155,6 +181,8 @@ def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
 def _fold_map(text: str) -> List[int]:
     """For each character of ``_fold(text)``, the index of the character of ``text`` it
     came from (computed only once something was found)."""
+    if text.isascii():  # NFKC and case-folding keep ASCII letters and digits one for one
+        return [at for at, char in enumerate(text) if char.isalnum()]
     index: List[int] = []
     for at, char in enumerate(text):
         index.extend([at] * len(_fold(char)))
@@ -198,10 +226,9 @@ class GuardContext:
         min_exfil: int = MIN_EXFIL,
     ) -> None:
         self.prompt = _Blocks(_fold("\n".join(system)), min_leak)
-        strings: List[str] = []
-        _strings(conversation, strings, [1_000_000])
-        self.conversation_raw = "\n".join(strings)
-        self.conversation = _Blocks(_fold(self.conversation_raw), min_exfil)
+        self._body = conversation
+        self._min_exfil = min_exfil
+        self._conversation: Optional[Tuple[str, _Blocks]] = None
         self.canary = canary
         self.allow_hosts = tuple(h.strip().lower().strip(".") for h in allow_hosts if h.strip())
         self.pii = pii
@@ -243,13 +270,22 @@ class GuardContext:
 
     # -- exfiltration ---------------------------------------------------------------------
 
+    def conversation(self) -> Tuple[str, _Blocks]:
+        """The request's strings joined, and their folded blocks (built on first use: only
+        an answer with an outside URL needs them)."""
+        if self._conversation is None:
+            strings: List[str] = []
+            _strings(self._body, strings, [1_000_000])
+            raw = "\n".join(strings)
+            self._conversation = raw, _Blocks(_fold(raw), self._min_exfil)
+            self._body = None
+        return self._conversation
+
     def _allowed(self, host: str) -> bool:
         return any(host == a or host.endswith("." + a) for a in self.allow_hosts)
 
     def _exfiltration(self, text: str) -> List[Finding]:
         found: List[Finding] = []
-        if not self.conversation:
-            return found
         for count, match in enumerate(_URL.finditer(text)):
             if count >= MAX_URLS:
                 break
@@ -259,11 +295,14 @@ class GuardContext:
                 host = (parts.hostname or "").strip(".")
             except ValueError:
                 continue
-            if not host or self._allowed(host) or url in self.conversation_raw:
+            if not host or self._allowed(host):
+                continue
+            raw, blocks = self.conversation()
+            if not blocks or url in raw:
                 continue
             carried = unquote_plus(parts.path) + "\n" + unquote_plus(parts.query)
             forms = [_fold(carried)] + [d for _, _, d in _decoded_runs(carried)]
-            if any(self.conversation.shared(form) for form in forms):
+            if any(blocks.shared(form) for form in forms):
                 found.append(Finding("exfiltration", host, match.start(), match.end()))
         return found
 
@@ -271,8 +310,6 @@ class GuardContext:
 
     def _pii(self, text: str) -> List[Finding]:
         """Secrets always; personal data only when the request has a PII action."""
-        from ..engine._pii import SECRET_TYPES, find_pii
-
         found = find_pii(text, None if self.pii is not None else SECRET_TYPES)
         return [
             Finding("secret" if e.type in SECRET_TYPES else "pii", e.type, e.start, e.end)
