@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import (
     Any,
     Dict,
@@ -24,8 +24,9 @@ from typing import (
 
 from .._otel import traced_local_scan
 from ..errors import InvalidRequestError
-from ..types import Debug, ScanResponse, Sensitivity, Span, Usage
+from ..types import Debug, PIIAction, ScanResponse, Sensitivity, Span, Usage
 from ._detector import SOURCES, Classifier, Detector, Finding, Source, TextView
+from ._piiaction import check_text
 from ._rule import Rule
 from ._score import CATEGORIES, THRESHOLDS, confidence, rank
 
@@ -473,9 +474,15 @@ class LocalScanner:
         sensitivity: Optional[Sensitivity] = None,
         *,
         source: Optional[Source] = None,
+        pii_action: Optional[PIIAction] = None,
     ) -> ScanResponse:
         """Scan one text. ``source`` says where it comes from (``"user"``, ``"assistant"``,
         ``"system"``, ``"tool"`` or ``"document"``; ``None``: inferred from its shape).
+
+        ``pii_action`` (``"strip"``, ``"block"``, ``"allow_with_warning"``) also looks for
+        personal data and secrets, as the service does: the answer's ``pii_result`` says
+        what was found (with ``redacted_input`` under ``strip``); under ``block`` a finding
+        raises ``PIIDetectedError``.
 
         Raises ``InvalidRequestError`` for non-str input or an unknown sensitivity/source.
         """
@@ -483,17 +490,20 @@ class LocalScanner:
         hint = _check_source(source)
         if not isinstance(input, str):
             raise InvalidRequestError(f"input must be a str, not {type(input).__name__}")
+        pii = None if pii_action is None else check_text(input, pii_action)  # block raises
         started = time.perf_counter()
         threshold = self._threshold_for(level)
         if not input.strip():
-            return _response(level, threshold, 0.0, False, (), (), len(input), started, 0.0, False)
+            empty = _response(level, threshold, 0.0, False, (), (), len(input), started, 0.0, False)
+            return empty if pii is None else replace(empty, pii_result=pii)
         analysis = self._analyse(input, hint)
         unsafe = analysis.risk >= threshold
-        return _response(
+        result = _response(
             level, threshold, analysis.risk, unsafe, _result_categories(analysis, threshold),
             tuple(_spans(analysis, threshold)), len(input), started, analysis.inference_ms,
             analysis.chunked,
         )  # fmt: skip
+        return result if pii is None else replace(result, pii_result=pii)
 
     def scan_many(
         self,
