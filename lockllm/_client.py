@@ -466,7 +466,8 @@ class _BaseClient(Generic[_HttpT]):
             from .engine import LocalScanner
 
             self._local = LocalScanner()
-        return call.local_result(self._local.scan(input, call.sensitivity))
+        local = self._local.scan(input, call.sensitivity, pii_action=call.pii_action)
+        return call.local_result(local)
 
 
 class LockLLM(_BaseClient[httpx.Client]):

@@ -46,7 +46,7 @@ from .errors import (
     mask,
     mask_tree,
 )
-from .types import ScanResponse
+from .types import PIIAction, ScanResponse
 
 logger = logging.getLogger("lockllm")
 logger.addHandler(logging.NullHandler())  # a library leaves output to the application
@@ -310,6 +310,7 @@ class ScanCall:
         "_tries",
         "body",
         "headers",
+        "pii_action",
         "request_id",
         "sensitivity",
     )
@@ -331,6 +332,7 @@ class ScanCall:
             raise InvalidRequestError("input is empty: there is nothing to scan")
         self.sensitivity = check_sensitivity(sensitivity)
         extra = option_headers(options, SCAN_OPTIONS)
+        self.pii_action: Optional[PIIAction] = options.get("pii_action")  # checked just above
         request_id = None
         if headers is not None:
             if not isinstance(headers, Mapping):

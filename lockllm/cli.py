@@ -22,9 +22,9 @@ from ._batch import SEGMENT_CHARS, EngineSpec, Progress, Runner, Source, expand,
 from ._config import API_KEY_ENV
 from ._install import install_hint
 from ._version import __version__
-from ._vocabulary import DEFAULT_SENSITIVITY, SCAN_PATH, SENSITIVITIES
+from ._vocabulary import DEFAULT_SENSITIVITY, PII_ACTIONS, SCAN_PATH, SENSITIVITIES
 from .errors import LockLLMError, NetworkError
-from .types import ScanResponse
+from .types import PIIAction, ScanResponse
 
 if TYPE_CHECKING:
     from ._client import LockLLM
@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=SENSITIVITIES,
         default=DEFAULT_SENSITIVITY,
         help=f"detection threshold (default {DEFAULT_SENSITIVITY})",
+    )
+    scan.add_argument(
+        "--pii-action",
+        choices=PII_ACTIONS,
+        default=None,
+        help="also look for personal data and secrets: strip (show the redacted text), "
+        "allow_with_warning (report them) or block (report them and exit 1)",
     )
     scan.add_argument("--json", action="store_true", help="one JSON object per input")
     scan.add_argument("--local", action="store_true", help="always use the local engine")
@@ -263,6 +270,8 @@ def _scan_all(
     engine: str,
     answered_by: str,
 ) -> int:
+    from .engine._piiaction import pii_found, with_pii
+
     out = sys.stdout
     color = out.isatty() and "NO_COLOR" not in os.environ
     many = len(inputs) > 1 or bool(args.files)
@@ -285,13 +294,15 @@ def _scan_all(
             worst, errors = EXIT_ERROR, errors + 1
             continue
         assert result is not None  # an outcome holds a result, an error or a skip
+        if args.pii_action and result.pii_result is None:  # the local engine: the whole text
+            result = with_pii(result, text, args.pii_action)
         answered += 1
         if args.json:
             record = {"input": outcome.label, "engine": engine, **result.to_dict()}
             out.write(_json_line(record))
         else:
             _render(out, label if many else None, text, result, color)
-        if not result.safe:
+        if not result.safe or (args.pii_action == "block" and pii_found(result)):
             unsafe += 1
             if worst == EXIT_SAFE:
                 worst = EXIT_UNSAFE
@@ -375,9 +386,14 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
             flush=True,
         )
 
+        # block is decided here from the service's report, as for the local engine
+        pii: Optional[PIIAction] = (
+            "allow_with_warning" if args.pii_action == "block" else args.pii_action
+        )
+
         def scan(text: str) -> ScanResponse:
             try:
-                return client.scan(text, sensitivity)
+                return client.scan(text, sensitivity, pii_action=pii)
             except NetworkError as error:  # every other input would fail the same way
                 raise _Failure(
                     f"could not reach the LockLLM service at {_label(url)}: "
@@ -411,6 +427,10 @@ def _render(
     out.write(f"{prefix}{verdict}  ({', '.join(scores)})\n")
     if result.categories:
         out.write(f"  categories: {', '.join(result.categories)}\n")
+    if result.pii_result is not None:
+        from .engine._piiaction import render_pii
+
+        render_pii(out, result.pii_result, _printable)
     if not result.spans:
         return
     if color and len(text) <= _INLINE_LIMIT:

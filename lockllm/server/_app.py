@@ -86,6 +86,7 @@ from ._limits import connection_cap, install_repeat_filter
 from ._mask import MaskedResponse
 from ._maskforms import all_forms, mask_text, without_secrets
 from ._paths import check_proxy_path, log_safe
+from ._piistep import PIIRefusal, proxy_body, requested_action, scan_input
 from ._policies import Plan, PolicyRefusal, PolicyStore, watching
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
@@ -299,6 +300,7 @@ class Gateway:
             self.admit(request, request_id)
             body = await self.read_body(request, request_id)
             action = _action(request, request_id)
+            pii = requested_action(request.headers, self.settings, request_id)
             # Parsed (strictly: no duplicate keys) and checked in the worker too, so a
             # pathological body costs the worker's time budget, not the event loop's.
             level = request.headers.get("x-lockllm-sensitivity") or self.settings.sensitivity
@@ -313,7 +315,8 @@ class Gateway:
                 raise _Problem(status, _errors.invalid_request(message, request_id, code))
             _, result, input_chars = outcome[:3]
             warned = self.judge(plan, outcome[3] if plan else (), request_id)[0]
-        except (_Problem, PolicyRefusal) as problem:
+            pii_result = await scan_input(body, pii, request_id) if pii else None  # _piistep
+        except (_Problem, PolicyRefusal, PIIRefusal) as problem:
             return _json(problem.status, problem.payload, request_id, problem.headers)
         _note(request, result.safe)
         if self.policies is not None and plan is not None:
@@ -323,6 +326,8 @@ class Gateway:
         payload = result.to_dict()
         payload["request_id"] = request_id
         payload["usage"] = {"requests": 1, "input_chars": input_chars}
+        if pii_result is not None:
+            payload["pii_result"] = pii_result
         if warned:
             payload["policy_warnings"] = warned
         if not result.safe and action == "allow_with_warning":
@@ -361,6 +366,7 @@ class Gateway:
                 )
             sensitivity = self._sensitivity(request, None, request_id)
             action = _action(request, request_id)
+            pii = requested_action(request.headers, self.settings, request_id)
             if self.settings.enforce_block:
                 action = "block"  # the operator's choice: no client header can downgrade it
             plan = await self.plan(request, provider, request_id)
@@ -386,7 +392,7 @@ class Gateway:
                 _, result, model, _media = outcome[:4]
                 hits = outcome[4] if plan is not None else ()
             warned = self.judge(plan, hits, request_id)
-        except (_Problem, PolicyRefusal) as problem:
+        except (_Problem, PolicyRefusal, PIIRefusal) as problem:
             return _json(problem.status, problem.payload, request_id, problem.headers)
 
         path_model = extract_model(None, request.path_params.get("path", ""))
@@ -403,6 +409,11 @@ class Gateway:
             meta.append((b"x-lockllm-scan-warning", b"true"))
             detail = json.dumps(_scan_warning(result), separators=(",", ":")).encode()
             meta.append((b"x-lockllm-scan-detail", base64.b64encode(detail)))
+        if pii is not None:  # X-LockLLM-PII-Action (_piistep): 403, a redacted body, headers
+            try:
+                body = await proxy_body(body, pii, meta, request_id)
+            except PIIRefusal as refusal:
+                return _json(refusal.status, refusal.payload, request_id, refusal.headers)
         meta.append((b"x-lockllm-blocked", b"false"))
         return await self.forward(request, provider, path, body, meta, request_id)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .._providers import PROVIDERS
-from .._vocabulary import SENSITIVITIES
+from .._vocabulary import PII_ACTIONS, SENSITIVITIES
 from ..errors import ConfigurationError
 from . import _engine, _guard_settings
 from ._egress import NO_PROXIES, ProxyConfig, ca_bundle_from, proxy_config_from
@@ -90,6 +90,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
     ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
     ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
+    ("LOCKLLM_SERVER_PII_ACTION", "PII action when a request names none: strip, block, ..."),
     ("LOCKLLM_SERVER_POLICIES", "per-key policies file, JSON or TOML (config: policies)"),
     (
         "LOCKLLM_UPSTREAM_TRUST_ENV",
@@ -200,6 +201,7 @@ class Settings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     enforce_block: bool = False
     forward_unscannable: bool = False
+    pii_action: Optional[str] = None  # X-LockLLM-PII-Action when a request sends none
     # The local engine (issue 9): LocalScanner(threshold=, allow=, model=OnnxClassifier(dir)).
     threshold: Optional[float] = None
     allow: Tuple[str, ...] = ()
@@ -279,6 +281,8 @@ class Settings:
             raise ConfigurationError(
                 f"sensitivity must be one of {', '.join(SENSITIVITIES)}; got {self.sensitivity!r}"
             )
+        if self.pii_action is not None:
+            _pii_action(self.pii_action, "pii_action")
         if not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS:
             raise ConfigurationError(f"workers must be 1..{MAX_WORKERS}; got {self.workers!r}")
         if self.log_format not in LOG_FORMATS:
@@ -406,7 +410,7 @@ def _number(name: str, value: Any, kind: Any, where: str) -> Any:
 def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
     known = {"host", "port", "api_keys", "max_body_bytes", "connect_timeout", "read_timeout"}
     known |= {"sensitivity", "upstreams", "workers", "log_format", "rate_limit", "redis_url"}
-    known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret"}
+    known |= {"cache_secret", "metrics_token", "webhooks", "webhook_secret", "pii_action"}
     known |= {"upstream_trust_env", "upstream_ca_bundle", "policies"}
     known |= set(_NUMBERS) | set(_FLAGS) | _engine.KEYS | _guard_settings.KEYS
     unknown = set(data) - known
@@ -429,6 +433,8 @@ def _from_config(data: Mapping[str, Any], where: str) -> Dict[str, Any]:
             values[name] = data[name]
     if "rate_limit" in data:
         values["rate_limit"] = parse_rate(data["rate_limit"], f"{where}: rate_limit")
+    if "pii_action" in data:
+        values["pii_action"] = _pii_action(data["pii_action"], f"{where}: pii_action")
     if "webhooks" in data:
         values["webhooks"] = parse_webhooks(None, data["webhooks"], where)
     if "upstream_trust_env" in data:
@@ -473,12 +479,21 @@ def _from_env(env: Mapping[str, str]) -> Dict[str, Any]:
     raw = env.get("LOCKLLM_SERVER_RATE_LIMIT", "").strip()
     if raw:
         values["rate_limit"] = parse_rate(raw, "LOCKLLM_SERVER_RATE_LIMIT")
+    raw = env.get("LOCKLLM_SERVER_PII_ACTION", "").strip().lower()
+    if raw:
+        values["pii_action"] = _pii_action(raw, "LOCKLLM_SERVER_PII_ACTION")
     raw = env.get("LOCKLLM_SERVER_WEBHOOK_URLS", "").strip()
     if raw:  # replaces the config file's list
         values["webhooks"] = parse_webhooks(raw, None, "LOCKLLM_SERVER_WEBHOOK_URLS")
     values.update(_engine.from_env(env))
     values.update(_guard_settings.from_env(env))
     return values
+
+
+def _pii_action(value: Any, where: str) -> str:
+    if value not in PII_ACTIONS:
+        raise ConfigurationError(f"{where} must be one of {', '.join(PII_ACTIONS)}; got {value!r}")
+    return str(value)
 
 
 def _egress_from_env(env: Mapping[str, str]) -> Dict[str, Any]:
