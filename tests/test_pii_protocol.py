@@ -17,6 +17,7 @@ import httpx
 import pytest
 from _gateway import AUTH, Gateway, chat, running_gateway, send
 from _scan_stub import Runner, scan_body
+from _slow_engine import MARKER_PHRASE
 from _upstream_stub import UpstreamStub, running_stub, stub_upstreams
 
 from lockllm import LockLLM, PIIDetectedError, PIIResult, ScanResponse
@@ -180,6 +181,21 @@ def test_gateway_scan_block_is_403_pii_detected_without_values(gateway: Gateway)
     assert error["type"] == "lockllm_pii_error"
     assert error["pii_details"] == {"entity_types": ["email", "phone_number"], "entity_count": 2}
     _no_values(response)
+
+
+def test_a_blocked_injection_is_answered_before_the_pii_action(
+    gateway: Gateway, stub: UpstreamStub
+) -> None:
+    text = f"{MARKER_PHRASE} and mail {EMAIL}"
+    headers = {"X-LockLLM-PII-Action": "block", "X-LockLLM-Scan-Action": "block"}
+    scanned = httpx.post(
+        gateway.url + "/v1/scan", json={"input": text}, headers={**AUTH, **headers}, timeout=30
+    )
+    proxied, reached = send(gateway, stub, chat(text), headers=headers)
+    for response in (scanned, proxied):
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "prompt_injection_detected"
+    assert not reached
 
 
 def test_gateway_refuses_an_unknown_pii_action(gateway: Gateway, stub: UpstreamStub) -> None:

@@ -315,7 +315,6 @@ class Gateway:
                 raise _Problem(status, _errors.invalid_request(message, request_id, code))
             _, result, input_chars = outcome[:3]
             warned = self.judge(plan, outcome[3] if plan else (), request_id)[0]
-            pii_result = await scan_input(body, pii, request_id) if pii else None  # _piistep
         except (_Problem, PolicyRefusal, PIIRefusal) as problem:
             return _json(problem.status, problem.payload, request_id, problem.headers)
         _note(request, result.safe)
@@ -323,6 +322,10 @@ class Gateway:
             self.policies.decided(plan, result, bool(warned), request_id)
         if not result.safe and action == "block":
             return _json(400, _errors.injection_detected(result, request_id), request_id)
+        try:  # the PII action (_piistep): pii_result, or 403 pii_detected under block
+            pii_result = await scan_input(body, pii, request_id) if pii else None
+        except PIIRefusal as refusal:
+            return _json(refusal.status, refusal.payload, request_id)
         payload = result.to_dict()
         payload["request_id"] = request_id
         payload["usage"] = {"requests": 1, "input_chars": input_chars}
