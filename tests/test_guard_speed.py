@@ -7,7 +7,13 @@ import asyncio
 import json
 from typing import Any, Tuple
 
-from lockllm.server._scanpool import INLINE_SCAN_BYTES, ScanPool, request_size
+from lockllm.server._scanpool import (
+    INLINE_SCAN_BYTES,
+    INLINE_SHARE,
+    INLINE_WINDOW,
+    ScanPool,
+    request_size,
+)
 
 
 def _call(text: str) -> dict:
@@ -53,3 +59,18 @@ def test_small_bodies_are_scanned_in_process_large_ones_in_the_pool() -> None:
 def test_other_engines_never_run_in_process() -> None:
     pool = ScanPool(1, "_slow_engine:slow_scanner")
     assert pool.inline_bytes == 0
+
+
+def test_under_load_small_bodies_go_to_idle_workers_too() -> None:
+    async def go() -> None:
+        pool = ScanPool(1)
+        idle: asyncio.Queue[Any] = asyncio.Queue()
+        now = 100.0
+        assert pool._inline_turn(now, idle)  # a new window: in-process
+        pool._window = (now, INLINE_SHARE * INLINE_WINDOW)  # its share spent
+        assert pool._inline_turn(now + INLINE_WINDOW / 2, idle)  # no worker idle: still
+        idle.put_nowait(object())
+        assert not pool._inline_turn(now + INLINE_WINDOW / 2, idle)  # an idle worker
+        assert pool._inline_turn(now + INLINE_WINDOW * 1.01, idle)  # the next window
+
+    asyncio.run(go())

@@ -19,7 +19,10 @@ engine's cost is linear in its input, so the longest such a scan can hold the lo
 bounded: a few milliseconds for the slowest shapes of ``tests/test_engine_linear.py`` at
 512 bytes to 1 KB (2 CPUs), against the pipe round trip, the worker's wake-up and the
 scheduling of two processes on the same CPUs that every pooled call pays (at 50 requests
-in flight, the pool alone cut the gateway's throughput several-fold). Larger bodies, any
+in flight, the pool alone cut the gateway's throughput several-fold). Under load the two
+share the work: once in-process scans took ``INLINE_SHARE`` of the loop's time in the
+current ``INLINE_WINDOW``, small bodies go to idle workers too (on other CPUs), so the loop
+keeps time for relaying. Larger bodies, any
 engine with an ONNX model, and any engine not built by the default factory (a test's
 deliberately slow one, say) always go to the pool, where a worst case is cut at its budget
 without stalling anyone else.
@@ -39,6 +42,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 import weakref
 from typing import Any, List, Optional
 
@@ -62,6 +66,11 @@ INLINE_SEND_BYTES = 32 * 1024
 DEFAULT_FACTORY = "lockllm.server._scanpool:local_scanner"
 INLINE_SCAN_BYTES = 1024
 """Requests (body plus query) up to this size are scanned in the gateway process itself."""
+INLINE_SHARE = 0.5
+"""The share of the event loop's time in-process scans may take, over ``INLINE_WINDOW``
+seconds; past it a small body goes to an idle worker (with none idle, it is scanned
+in-process all the same: queueing for a worker would be slower)."""
+INLINE_WINDOW = 0.05
 
 
 class ScanTimeout(Exception):
@@ -227,6 +236,7 @@ class ScanPool:
         self.restarts = 0
         self.inline_calls = 0
         self._inline: Any = None
+        self._window = (0.0, 0.0)  # (start, seconds spent scanning in-process since)
         self._workers: List[_Worker] = []
         self._idle: Optional[asyncio.Queue[_Worker]] = None
         self._closed = False
@@ -268,9 +278,15 @@ class ScanPool:
         deadline = loop.time() + budget
         idle = await self._ready()
         size = request_size(method, argument) if self.inline_bytes else None
-        if size is not None and size <= self.inline_bytes and self._inline is not None:
+        small = size is not None and size <= self.inline_bytes and self._inline is not None
+        if small and self._inline_turn(loop.time(), idle):
             self.inline_calls += 1
-            return _unwrap(answer(self._inline, method, argument, sensitivity))
+            started = time.perf_counter()
+            try:
+                return _unwrap(answer(self._inline, method, argument, sensitivity))
+            finally:
+                start, spent = self._window
+                self._window = (start, spent + time.perf_counter() - started)
         try:
             if idle.empty():  # every worker busy: wait for one, within the budget
                 worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - loop.time()))
@@ -292,6 +308,16 @@ class ScanPool:
             else:  # timed out, died, or the request was cancelled mid-call: replace it
                 await self._replace(worker)
         return _unwrap(reply)
+
+    def _inline_turn(self, now: float, idle: asyncio.Queue[_Worker]) -> bool:
+        """Scan this small body in-process? Yes while in-process scans took less than
+        ``INLINE_SHARE`` of the current window, or when no worker is idle: at low load
+        every small body skips the pipe, under load workers share the work."""
+        start, spent = self._window
+        if now - start >= INLINE_WINDOW:
+            self._window = (now, 0.0)
+            return True
+        return spent < INLINE_SHARE * INLINE_WINDOW or idle.empty()
 
     async def _call(self, worker: _Worker, call: Any, deadline: float) -> Any:
         """Send ``call`` and await the reply: one pipe write, one read callback, one timer
