@@ -128,6 +128,7 @@ SECRETS: List[Tuple[str, str, str]] = [
     ('{"client_secret": "8f3kQ9zL2mV7xW1pR4tY6uB0"}', "secret", "8f3kQ9zL2mV7xW1pR4tY6uB0"),
     ("api_key: a8f5f167f44f4964e6c998dee827110c", "secret", "a8f5f167f44f4964e6c998dee827110c"),
     ('password = "hunter2!x"', "password", "hunter2!x"),
+    ("passwd: x7$Kq9!mZ", "password", "x7$Kq9!mZ"),
     ("Server=db;User Id=sa;Password=Tr0ub4dor&3;", "password", "Tr0ub4dor&3"),
     ("curl -H 'Authorization: Bearer abc123DEF456ghi789JKL012'", "secret",
      "abc123DEF456ghi789JKL012"),
@@ -160,12 +161,18 @@ LOOK_ALIKES = [
     "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     'api_key = os.environ["OPENAI_API_KEY"]; token = "${GITHUB_TOKEN}"; password: <password>',
     "max_tokens: 4096, tokens=128, password: required, secret: none, token: string",
+    "secret = hashlib.sha256(data).hexdigest(); token = tokenizer(text)['input_ids']",
+    "password = form.cleaned_data['password1']; SECRET_KEY = env('DJANGO_SECRET_KEY')",
+    "export GITHUB_TOKEN=$(gh auth token); password: ${{ secrets.DB_PASSWORD }}",
     "postgres://user:password@localhost/db and redis://:${REDIS_PASSWORD}@cache:6379",
     "localhost 127.0.0.1, 0.0.0.0, ::1, mask 255.255.255.0, std::vector<int>, a::b",
     "MAC 00:1A:2B:3C:4D:5E and time 10:30:00 and ratio 16:9",
     "even = sample[0::2].count(0); odd = sample[1::2]",
     "page 1-800 of 2,345,678; ISBN 978-3-16-148410-0; 3.14159265358979",
     "The meeting is on 12/03/2025 in room 101; call it a day.",
+    "scores: 42 69 24 68 56 01 32 56 71 37 02 36 91 22 31 16 71 51 67 63 89 41 92 36 54",
+    "subnets 10.0.0.0/24, 10.0.1.0/24 and 192.168.0.0/16",
+    "Click on this link to reset your password: https://www.example-social.com/reset-password",
 ]
 
 

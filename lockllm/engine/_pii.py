@@ -133,6 +133,16 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# How cards are printed: 4-4-4-4 (and 4-4-4-1..4-4-4-4-3), Amex 4-6-5, Diners 4-6-4.
+_CARD_GROUPS = frozenset(
+    {(4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4)}
+)
+
+
+def _card_groups(raw: str, sep: str) -> Tuple[int, ...]:
+    return tuple(len(group) for group in raw.split(sep))
+
+
 def _cards(text: str, out: List[Candidate]) -> None:
     for match in _CARD.finditer(text):
         raw = match.group()
@@ -142,6 +152,8 @@ def _cards(text: str, out: List[Candidate]) -> None:
             continue
         if len(set(digits)) < 2:
             continue  # one digit repeated
+        if seps and _card_groups(raw, seps.pop()) not in _CARD_GROUPS:
+            continue  # spaced like a list of numbers, not like a card
         before = text[max(0, match.start() - 24) : match.start()]
         if _NOT_CARD_CONTEXT.search(before) and not _CARD_CONTEXT.search(before):
             continue
@@ -235,6 +247,7 @@ _IPV4 = re.compile(
     r"[0-9](?<![0-9A-Za-z.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])"
 )
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|@)\s{0,2}$")
+_CIDR = re.compile(r"/[0-9]{1,3}(?![0-9])")
 _IPV6 = re.compile(
     r"[0-9A-Fa-f:](?<![0-9A-Za-z:.][0-9A-Fa-f:])[0-9A-Fa-f:]{2,38}(?:%[0-9A-Za-z]{1,15})?"
     r"(?![0-9A-Za-z:])"
@@ -252,6 +265,8 @@ def _ips(text: str, out: List[Candidate]) -> None:
                 continue  # 127.0.0.1, 0.0.0.0, netmasks: not anybody's address
             if _VERSION_BEFORE.search(text, max(0, match.start() - 10), match.start()):
                 continue
+            if _CIDR.match(text, match.end()):
+                continue  # 10.0.0.0/24: a network, not anybody's address
             out.append(("ip_address", match.start(), match.end(), 13))
     if "::" in text or text.count(":") >= 7:
         for match in _IPV6.finditer(text):

@@ -236,7 +236,8 @@ _KEY_NAME_LOWER = re.compile(_KEY_NAMES)
 _KEYED_TAIL = re.compile(
     r"[A-Za-z0-9_.-]{0,30}[\"']?[ \t]{0,3}(?::=|=>|=|:)[ \t]{0,3}"
     r"(?:[br]?([\"'`])|(?i:bearer|basic|token)[ \t]{1,3})?"
-    r"([^\s\"'`,;<>(){}\[\]$%\\]{6,512})"
+    # A value may hold $ and % (passwords do) but not start with one ($VAR, %VAR%).
+    r"([^\s\"'`,;<>(){}\[\]$%\\][^\s\"'`,;<>(){}\[\]\\]{5,511})"
 )
 _BEARER = re.compile(r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]{1,3}([A-Za-z0-9._~+/-]{20,2048}={0,2})")
 _NOT_PASSWORDS = frozenset(
@@ -296,6 +297,13 @@ def _keyed_value(text: str, name: str, match: Match[str], out: List[Candidate]) 
         return
     if "." in value and value.replace(".", "").replace("_", "").isalpha():
         return  # a reference like settings.api_key
+    if "://" in value:
+        return  # a URL (a link to a reset page); one with a password is a connection string
+    if quote is None and text.startswith(("(", "["), end):
+        return  # a call or an index: code, not a value
+    parts = value.split(".")
+    if len(parts) > 1 and all(part.isidentifier() for part in parts):
+        return  # an attribute chain: hashlib.sha256, settings.SECRET_KEY
     if name.startswith(("pass", "pwd")):
         if len(value) >= 6 and (quote is not None or _password_shaped(value)):
             out.append(("password", start, end, 20))
