@@ -1,0 +1,12 @@
+"""Guards for the frameworks teams already use, each an optional import of its own:
+
+- ``lockllm.integrations.openai_agents``: input and output guardrails for the OpenAI
+  Agents SDK (``pip install -e ".[openai-agents]"``, Python 3.10+).
+
+Importing ``lockllm.integrations`` imports none of the frameworks; each submodule imports
+its own when it is imported.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
