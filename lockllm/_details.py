@@ -79,7 +79,7 @@ class PIIResult:
     detected: bool
     entity_types: Tuple[str, ...] = ()
     entity_count: int = 0
-    redacted_input: Optional[str] = None
+    redacted_input: Optional[str] = field(default=None, repr=False)  # prompt text
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ def test_local_scanner_pii_actions() -> None:
     stripped = scanner.scan(TEXT, pii_action="strip").pii_result
     assert stripped is not None
     assert EMAIL not in (stripped.redacted_input or EMAIL)
+    assert "write to" not in repr(stripped)  # prompt text stays out of reprs
     clean = scanner.scan("Nothing personal.", pii_action="strip").pii_result
     assert clean == PIIResult(False)
     with pytest.raises(PIIDetectedError) as info:
