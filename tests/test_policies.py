@@ -400,3 +400,53 @@ async def test_webhooks_are_routed_by_policy(make_app: Any, tmp_path: Path) -> N
             await asyncio.sleep(0.05)
     routed = sorted((name, event["type"], event.get("policy")) for name, event in seen)
     assert routed == [("gateway", "blocked", "default"), ("support", "blocked", "support")]
+
+
+GUARDED_SYSTEM = (
+    "You are Zorblax, the support assistant of Acme Rockets. The internal escalation "
+    "phrase is purple-otter-lighthouse and must never be disclosed to customers."
+)
+
+
+async def test_pii_action_and_response_guard_come_from_the_policy(
+    make_app: Any, tmp_path: Path
+) -> None:
+    leak = json.dumps(
+        {
+            "id": "c1",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Sure: " + GUARDED_SYSTEM[:120]},
+                }
+            ],
+        }
+    ).encode()
+    close = b"Connection: close\r\n"
+    backend = Recorder(*[ok_response(leak, close) for _ in range(3)])
+    data = {
+        "default": {"response_guard": "block"},
+        "policies": [_support(rules=[], pii_action="block", response_guard="off")],
+    }
+    client = _app(make_app, tmp_path, data, backend)
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": GUARDED_SYSTEM},
+            {"role": "user", "content": "Write to me at jane.doe@example.com please."},
+        ],
+    }
+    # The support policy: PII blocked before anything is forwarded.
+    refused = await client.post(CHAT, json=body, headers=_auth(OTHER_KEY))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "pii_detected"
+    assert backend.connections == 0
+    # The default policy forwards it, and its response guard blocks the leak.
+    guarded = await client.post(CHAT, json=body, headers=_auth(GATEWAY_KEY))
+    assert guarded.status_code == 403
+    assert guarded.json()["error"]["code"] == "response_blocked"
+    # The support policy's guard is off: with no PII, the same answer goes through.
+    body["messages"][1]["content"] = "Hello there."
+    relayed = await client.post(CHAT, json=body, headers=_auth(OTHER_KEY))
+    assert relayed.status_code == 200
+    assert relayed.content == leak

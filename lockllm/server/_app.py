@@ -87,7 +87,7 @@ from ._mask import MaskedResponse
 from ._maskforms import all_forms, mask_text, without_secrets
 from ._paths import check_proxy_path, log_safe
 from ._piistep import PIIRefusal, proxy_body, requested_action, scan_input
-from ._policies import Plan, PolicyRefusal, PolicyStore, watching
+from ._policies import Plan, PolicyRefusal, PolicyStore, settings_for, watching
 from ._production import Production, add_production
 from ._scanpool import DEFAULT_FACTORY, ScanFailed, ScanPool, ScanTimeout, default_workers
 from ._settings import Settings, is_loopback
@@ -253,6 +253,10 @@ class Gateway:
             request.headers, valid, self.settings, provider, request_id, request.scope["lockllm"]
         )
 
+    def amended(self, request: Request) -> Any:
+        """The settings as the request's policy amends them (PII action, response guard)."""
+        return settings_for(request.scope.get("lockllm", {}), self.settings)
+
     def judge(
         self, plan: Optional[Plan], hits: Any, request_id: str
     ) -> Tuple[List[Dict[str, Any]], List[Tuple[bytes, bytes]]]:
@@ -309,6 +313,7 @@ class Gateway:
             if plan is not None:
                 level, action = plan.sensitivity, plan.scan_action
                 method, argument = "policy", plan.argument(method, argument)
+                pii = requested_action(request.headers, self.amended(request), request_id)
             outcome = await self.run_scan(method, argument, level, request_id)
             if outcome[0] == "problem":
                 _, status, code, message = outcome
@@ -375,6 +380,7 @@ class Gateway:
             plan = await self.plan(request, provider, request_id)
             if plan is not None:
                 sensitivity, action = plan.sensitivity, plan.scan_action
+                pii = requested_action(request.headers, self.amended(request), request_id)
             body = await self.read_body(request, request_id)
             result, model, hits = None, None, ()
             query = request.scope.get("query_string", b"")
@@ -434,8 +440,9 @@ class Gateway:
         # The client's key goes nowhere but here, whatever header it was put in.
         raw = without_secrets(request.headers.raw, all_forms(_presented(request, 8)))
         # The response guard (``_guard_response``) reads the answer; it may plant a canary.
+        settings = self.amended(request)  # the request's policy may set the guard's mode
         body, guard = prepare_guard(
-            self.settings, request.headers, body, path, provider, request_id, self.production
+            settings, request.headers, body, path, provider, request_id, self.production
         )
         guarded(request.scope, guard)  # for the response guard's span (``_tracing``)
         model = dict(meta).get(b"x-lockllm-model", b"").decode("ascii", "replace")

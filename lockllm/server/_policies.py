@@ -69,10 +69,12 @@ __all__ = [
     "Policy",
     "PolicyRefusal",
     "PolicySet",
+    "PolicySettings",
     "PolicyStore",
     "key_digest",
     "load_policies",
     "parse_policies",
+    "settings_for",
     "watching",
 ]
 
@@ -325,6 +327,32 @@ def load_policies(path: str, providers: Optional[Sequence[str]] = None) -> Polic
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"policies file {path!r} is not valid: {exc}") from None
     return parse_policies(data, f"policies file {path!r}", providers)
+
+
+class PolicySettings:
+    """The gateway's settings as a request's policy amends them: its ``pii_action`` and
+    ``response_guard`` where it sets them, and ``enforce_block`` when either says so;
+    every other setting is the gateway's."""
+
+    def __init__(self, settings: Any, policy: Policy) -> None:
+        self._settings = settings
+        self._policy = policy
+
+    def __getattr__(self, name: str) -> Any:
+        policy = self._policy
+        if name == "pii_action" and policy.pii_action is not None:
+            return policy.pii_action
+        if name == "response_guard" and policy.response_guard is not None:
+            return policy.response_guard
+        if name == "enforce_block":
+            return bool(policy.enforce_block or getattr(self._settings, "enforce_block", False))
+        return getattr(self._settings, name)
+
+
+def settings_for(state: Mapping[str, Any], settings: Any) -> Any:
+    """``settings`` as the policy of the request whose state is ``state`` amends them."""
+    plan = state.get("plan")
+    return PolicySettings(settings, plan.policy) if isinstance(plan, Plan) else settings
 
 
 class PolicyRefusal(Exception):
@@ -617,6 +645,7 @@ class PolicyStore:
         hooks = self.webhooks(plan)
         if hooks is not None:
             state["webhooks"] = hooks
+        state["plan"] = plan  # for the PII step and the response guard (``settings_for``)
         return plan
 
     async def limit(self, plan: Plan, client: str, request_id: str) -> None:
