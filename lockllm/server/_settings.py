@@ -90,7 +90,7 @@ ENVIRONMENT: Tuple[Tuple[str, str], ...] = (
     ("LOCKLLM_SERVER_MAX_CONNECTIONS", "open connections at most (max_connections; 1000)"),
     ("LOCKLLM_SERVER_ENFORCE_BLOCK", "true: clients cannot downgrade a block (enforce_block)"),
     ("LOCKLLM_SERVER_FORWARD_UNSCANNABLE", "true: forward what cannot be scanned (default false)"),
-    ("LOCKLLM_SERVER_PII_ACTION", "PII action when a request names none: strip, block, ..."),
+    ("LOCKLLM_SERVER_PII_ACTION", "strip, block or allow_with_warning by default (pii_action)"),
     ("LOCKLLM_SERVER_POLICIES", "per-key policies file, JSON or TOML (config: policies)"),
     (
         "LOCKLLM_UPSTREAM_TRUST_ENV",
