@@ -292,11 +292,12 @@ WORST: List[Tuple[str, Callable[[], str]]] = [
 
 
 def _best_of(runs: int, text: str) -> float:
+    """The least CPU time of ``runs`` searches (CPU time: other processes do not count)."""
     best = float("inf")
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         find_pii(text)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 

@@ -271,6 +271,8 @@ def _ips(text: str, out: List[Candidate]) -> None:
     if "::" in text or text.count(":") >= 7:
         for match in _IPV6.finditer(text):
             raw = match.group().split("%", 1)[0]
+            if "::" not in raw and raw.count(":") != 7:
+                continue  # an address is eight groups, or fewer with ::  (not 10:30)
             groups = [g for g in raw.split(":") if g]
             if not any(c.isdigit() for c in raw) or (
                 len(groups) < 3 and max(map(len, groups), default=0) < 3
