@@ -23,7 +23,12 @@ and no old engine. The machine (CPU, cores, Python, OS, onnxruntime) heads the o
 progress goes to stderr. Each table is one function taking a :class:`Run`; add a table by
 writing another and listing it in ``TABLES``.
 
-Targets: ordinary 2 KB median <= 1 ms; worst case <= 10 ms at 4 KB and <= 3 s at 1 MB.
+3. The two tiers of this tree side by side: rules and linear models only
+   (``LocalScanner(transformer=False)``) and with the transformer tier
+   (``transformer=True``; onnxruntime on one thread).
+
+Targets: rules only, ordinary 2 KB median <= 1 ms; with the model, 2 KB <= 10 ms and 100 KB
+<= 300 ms; worst case <= 10 ms at 4 KB and <= 5 s at 1 MB (with the model).
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from lockllm.engine import LocalScanner
 cases = json.loads(sys.stdin.read())
-scanner = LocalScanner()
+tier = sys.argv[2] if len(sys.argv) > 2 else "default"
+scanner = LocalScanner() if tier == "default" else LocalScanner(transformer=tier == "model")
 scanner.scan("warm-up: load the weights")
 out = {}
 for name, text, runs in cases:
@@ -107,12 +113,18 @@ def _ordinary_cases(scale: float = 1.0) -> List[Tuple[str, str, int]]:
 
 
 def _run(
-    path: Path, cases: Sequence[Tuple[str, str, int]], timeout: Optional[float] = None
+    path: Path,
+    cases: Sequence[Tuple[str, str, int]],
+    timeout: Optional[float] = None,
+    tier: str = "default",
 ) -> Optional[Dict[str, List[float]]]:
-    """Time ``cases`` with the engine under ``path`` in a fresh interpreter (None: too slow)."""
+    """Time ``cases`` with the engine under ``path`` in a fresh interpreter (None: too slow).
+
+    ``tier``: ``"default"`` (``LocalScanner()``), ``"rules"`` or ``"model"`` (this tree's
+    ``transformer=False`` / ``True``)."""
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _HARNESS, str(path)],
+            [sys.executable, "-c", _HARNESS, str(path), tier],
             input=json.dumps(cases),
             capture_output=True,
             text=True,
@@ -172,6 +184,27 @@ def ordinary_table(run: Run) -> None:
     print()
 
 
+def tiers_table(run: Run) -> None:
+    """This tree's engine with the transformer tier and on rules and linear models only."""
+    cases = _ordinary_cases(run.scale)
+    progress("tiers: ordinary inputs on rules only")
+    rules = _run(ROOT, cases, tier="rules")
+    progress("tiers: ordinary inputs with the transformer tier (onnxruntime, one thread)")
+    model = _run(ROOT, cases, tier="model")
+    assert rules is not None
+    assert model is not None
+    print("## The two tiers of this tree (one core; ratio = with the model / rules only)\n")
+    print("| input | rules only median ms | p99 | with the model median ms | p99 | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, _, _ in cases:
+        r, m = statistics.median(rules[name]), statistics.median(model[name])
+        print(
+            f"| {name} | {r:.3f} | {_p99(rules[name]):.3f} | {m:.3f} | "
+            f"{_p99(model[name]):.3f} | {m / r:.1f} |"
+        )
+    print()
+
+
 def _size(label: str) -> int:
     label = label.strip().upper()
     scale = {"K": 1024, "M": 1024 * 1024}.get(label[-1:], 1)
@@ -223,7 +256,7 @@ def worst_table(run: Run) -> None:
 
 
 # The tables a run prints, in order; each takes the Run.
-TABLES: List[Callable[[Run], None]] = [ordinary_table, worst_table]
+TABLES: List[Callable[[Run], None]] = [ordinary_table, tiers_table, worst_table]
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from itertools import repeat
-from typing import Any, Dict, FrozenSet, Mapping, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Tuple
 
 from ._features import chunk_bounds, segment_bounds, word_grams
 from ._shipped import Shipped
@@ -106,6 +106,13 @@ class Model:
             if z > best:
                 best, where = z, (s, e)
         return min(best, LOGIT_CLIP), where, len(bounds)
+
+    def segment_ranking(self, view: str, k: int) -> List[Tuple[int, int]]:
+        """The ``k`` lines/sentences of ``view`` the segment model scores highest, best
+        first (ranges of ``view``)."""
+        scored = [(self.segment.logit(view[s:e]), s, e) for s, e in segment_bounds(view)]
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        return [(s, e) for _, s, e in scored[:k]]
 
     def probability(self, text: str) -> float:
         """Text-model probability that ``text`` (a normalised view) is an attack."""

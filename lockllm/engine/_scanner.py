@@ -29,6 +29,7 @@ from ._detector import SOURCES, Classifier, Detector, Finding, Source, TextView
 from ._piiaction import check_text
 from ._rule import Rule
 from ._score import CATEGORIES, THRESHOLDS, confidence, rank
+from ._transformer import TransformerTier
 
 # The rule modules compile ~100 regular expressions (tens of ms) and the weights take a
 # moment to read: both happen on the first scan, so ``import lockllm`` stays cheap.
@@ -53,6 +54,10 @@ _CATEGORY_SET = frozenset(CATEGORIES)
 # A finding at least this strong is explicit evidence of an attack: a document hint never
 # lowers the risk of a text that shows one.
 _EXPLICIT = 0.6
+# Decoded payloads the transformer reads per scan, and the probability from which its
+# reading of one is evidence (a weight on the rules' scale: 0.8 flags at medium).
+_DECODED_READS = 4
+_DECODED_FLOOR = 0.6
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,13 @@ class _Verdict(NamedTuple):
 
 class LearnedModel:
     """The shipped model: word n-gram logistic regressions over windows and segments of
-    the normalised text, stacked with the rule evidence. Loaded once, on first use.
+    the normalised text, stacked with the rule evidence, and (where onnxruntime is
+    installed) the fine-tuned transformer tier, weighed with them by a calibrated
+    combiner. Loaded once, on first use.
+
+    ``transformer``: ``None`` uses the transformer tier when its runtime is installed
+    (the default), ``False`` never (rules and linear models only: sub-millisecond scans),
+    ``True`` requires it (``ConfigurationError`` when its runtime is missing).
 
     It is a ``Classifier`` (``probability``) and a ``Detector`` (``detect``); as the
     scanner's model it also weighs the other detectors' findings into the risk.
@@ -89,11 +100,40 @@ class LearnedModel:
 
     name = "model"
 
+    def __init__(self, transformer: Optional[bool] = None) -> None:
+        if transformer is not None and not isinstance(transformer, bool):
+            raise InvalidRequestError(f"transformer must be True, False or None: {transformer!r}")
+        if transformer:
+            from ._transformer import runtime_available
+
+            if not runtime_available():
+                from .._install import install_hint
+                from ..errors import ConfigurationError
+
+                raise ConfigurationError(
+                    "the transformer tier needs onnxruntime, tokenizers and numpy: "
+                    + install_hint("onnx")
+                )
+        self._want = transformer
+
+    @property
+    def tier(self) -> Optional[TransformerTier]:
+        """The transformer tier this model uses, or ``None`` (rules and linear models)."""
+        if self._want is False:
+            return None
+        from ._transformer import shared_tier
+
+        return shared_tier()
+
     def probability(self, text: str) -> float:
-        """Probability that ``text`` is an attack, from the text model alone."""
+        """Probability that ``text`` is an attack, from the learned models alone (the
+        transformer's when it runs, else the linear text model's)."""
         from ._model import get_model
         from ._normalize import normalize
 
+        tier = self.tier
+        if tier is not None:
+            return tier.probability(text)
         return get_model().probability(normalize(text).text)
 
     def detect(self, view: TextView) -> List[Finding]:
@@ -117,6 +157,13 @@ class LearnedModel:
             if b.risk > a.risk:
                 a = b
         span = view.to_original(*a.where) if view.text else (0, 0)
+        tier = self.tier
+        if tier is not None and view.text:
+            tier.load()
+            if tier.combiner is not None:
+                p = tier.probability(view.original, _suspects(view, evidence, tier.max_pieces))
+                risk = max(tier.combiner.risk(a.risk, p), a.floor)
+                return _Verdict(risk, p, span, a.chunked)
         return _Verdict(a.risk, a.p_model, span, a.chunked)
 
     def verdicts(
@@ -126,6 +173,20 @@ class LearnedModel:
         (the stacker weighs the evidence, so that takes a second pass)."""
         first = self.verdict(view, flagging)
         return first, first if evidence is None else self.verdict(view, evidence)
+
+
+def _suspects(view: TextView, evidence: Sequence[Finding], k: int) -> List[Tuple[int, int]]:
+    """Ranges of ``view.original`` worth reading on their own, most suspicious first: the
+    strongest findings, then the lines and sentences the segment model ranks highest."""
+    from ._model import get_model
+
+    out: List[Tuple[int, int]] = []
+    for f in sorted(evidence, key=lambda f: -f.weight)[:k]:
+        if f.weight >= _SPAN_FLOOR and f.end > f.start:
+            out.append((f.start, f.end))
+    for s, e in get_model().segment_ranking(view.text, k):
+        out.append(view.to_original(s, e))
+    return out
 
 
 class ModelDetector:
@@ -301,6 +362,10 @@ class LocalScanner:
     - ``detectors``: replace the default list (``lockllm.engine.default_detectors()``).
     - ``model``: replace the learned model by any ``Classifier`` (``probability(text)``);
       its probability and the rules combine as "either one convinced".
+    - ``transformer``: ``None`` (default) reads texts with the shipped transformer tier
+      too wherever onnxruntime, tokenizers and numpy are installed; ``False`` runs the
+      rules and linear models only (sub-millisecond scans of ordinary text); ``True``
+      requires the tier (``ConfigurationError`` when its runtime is missing).
 
     Results are ``ScanResponse`` objects with ``source="local"``, the ``categories`` that
     fired and ``spans`` (with the ``rule`` that produced each) indexing the original
@@ -319,6 +384,7 @@ class LocalScanner:
         detectors: Optional[Sequence[Detector]] = None,
         model: Optional[Classifier] = None,
         default_sensitivity: Optional[Sensitivity] = None,
+        transformer: Optional[bool] = None,
     ) -> None:
         if default_sensitivity is not None:
             warnings.warn(
@@ -369,7 +435,13 @@ class LocalScanner:
             raise InvalidRequestError(str(error)) from None
         if chosen is not None:
             self._set_detectors(chosen)
-        self._model: _Model = _shared_model if model is None else ModelDetector(model)
+        if model is not None and transformer is not None:
+            raise InvalidRequestError("pass model= or transformer=, not both")
+        self._model: _Model
+        if model is not None:
+            self._model = ModelDetector(model)
+        else:
+            self._model = _shared_model if transformer is None else LearnedModel(transformer)
 
     def _set_detectors(self, chosen: Sequence[Detector]) -> Tuple[Detector, ...]:
         from ._evidence import PhraseRules
@@ -424,8 +496,25 @@ class LocalScanner:
                     chars[m.start() : m.end()] = " " * (m.end() - m.start())
         return text if chars is None else "".join(chars)
 
+    def _decoded_evidence(self, view: TextView, reads: List[int]) -> List[Finding]:
+        """Evidence in text found encoded inside the scanned one: the detectors' findings,
+        and the transformer's reading of the decoded text (at most ``reads[0]`` more
+        decoded texts per scan), so an encoded reworded request is caught too."""
+        found = self._evidence(view)
+        tier = self._model.tier if isinstance(self._model, LearnedModel) else None
+        if tier is not None and reads[0] > 0 and len(view.original.strip()) >= 12:
+            reads[0] -= 1
+            p = tier.probability(view.original)
+            if p >= _DECODED_FLOOR:
+                weight = round(min(0.95, p), 4)
+                found.append(Finding(0, len(view.original), "obfuscation", weight, "model.decoded"))
+        return found
+
     def _analyse(self, text: str, source: Optional[Source]) -> _Analysis:
-        view = TextView(self._masked(text), source=source, rescan=self._evidence)
+        reads = [_DECODED_READS]
+        view = TextView(
+            self._masked(text), source=source, rescan=lambda v: self._decoded_evidence(v, reads)
+        )
         evidence = self._evidence(view)
         if source == "system":
             evidence = [
@@ -584,7 +673,13 @@ def _spans(analysis: _Analysis, threshold: float) -> List[Span]:
     into one span (named after the strongest)."""
     picked = [f for f in analysis.evidence if f.weight >= _SPAN_FLOOR]
     m = analysis.model_span
-    if m is not None and m.weight >= threshold and m.end > m.start:
+    # The model's window is shown as evidence only when the verdict it fed is unsafe.
+    if (
+        m is not None
+        and m.weight >= threshold
+        and analysis.full_risk >= threshold
+        and m.end > m.start
+    ):
         from ._score import rule_probability
 
         # The model's window is coarse: where a finding of its category lies inside it,

@@ -197,6 +197,7 @@ class Assessment(NamedTuple):
     where: Tuple[int, int]  # view range of the most suspicious window or segment
     chunked: bool  # the text model read more than one window
     document: bool  # scored as retrieved content (hint, or inferred from its shape)
+    floor: float = 0.0  # the risk one strong trusted rule or cue gives on its own
 
 
 def assess(
@@ -225,12 +226,10 @@ def assess(
     if unknown:  # a rule the data never showed (new, or the caller's): its weight is all
         trusted = trusted | unknown
     feats = stack_features(z_text, z_seg, doc, hits, lm, trusted, wrapper_features(view))
-    risk = max(
-        stacked_risk(model.stack_bias, model.stack, feats),
-        rule_risk(feats["rule_trusted"], model.rule_knots),
-    )
+    floor = rule_risk(feats["rule_trusted"], model.rule_knots)
+    risk = max(stacked_risk(model.stack_bias, model.stack, feats), floor)
     where = at_text if z_text >= z_seg else at_seg
-    return Assessment(risk, sigmoid(max(z_text, z_seg)), where, chunked, doc)
+    return Assessment(risk, sigmoid(max(z_text, z_seg)), where, chunked, doc, floor)
 
 
 def rule_probability(hits: Iterable[Hit], scale: float = 1.0, floor: float = 0.0) -> float:

@@ -1,0 +1,311 @@
+"""The engine's transformer tier: a fine-tuned MiniLM classifier shipped in the package.
+
+The model (``model/model.onnx``, int8, with ``tokenizer.json`` and ``config.json``) reads
+what a text asks rather than how it is worded. ``scripts/train_model.py`` writes it; its
+``config.json`` names the base model, its licence and hashes, and holds the combiner that
+weighs the model's probability with the rest of the engine's risk.
+
+Cost is bounded per text: a text of up to ``full_tokens`` tokens is read whole in
+overlapping 128-token windows; a longer one is read in at most ``max_pieces`` pieces: its
+first window, its last, and the lines and sentences the rest of the engine finds most
+suspicious (the segment model's ranking and the rules' findings), each read on its own so
+one planted line in a 20 KB page is not diluted by the page around it. Tokenising is
+linear in the text; the model's share of the time is capped whatever the input.
+
+onnxruntime, tokenizers and numpy (the ``onnx`` extra) are imported on first use, never
+by ``import lockllm``. Without them the engine runs on its rules and linear models and
+says so once in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from importlib import resources
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+__all__ = ["Combiner", "TransformerTier", "shared_tier", "runtime_available"]
+
+_log = logging.getLogger("lockllm.engine")
+_MODEL_DIR = "model"
+WINDOW_TOKENS = 128
+_STRIDE = 32
+
+
+def runtime_available() -> bool:
+    """Whether onnxruntime, tokenizers and numpy can be imported (nothing is imported)."""
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(m) is not None for m in ("onnxruntime", "tokenizers", "numpy")
+    )
+
+
+class Combiner:
+    """Weighs the engine's risk without the model (``base``) and the model's probability
+    into one risk on the same threshold scale.
+
+    A logistic regression over the two log-odds (fitted on rows whose sources neither the
+    model nor the thresholds saw), then a monotone piecewise-linear map whose knots send
+    the combined score's thresholds at the target false-positive rates onto the engine's
+    own thresholds, so ``THRESHOLDS`` keep their meaning with or without the model.
+    """
+
+    __slots__ = ("bias", "knots", "w_base", "w_model")
+
+    def __init__(
+        self, bias: float, w_base: float, w_model: float, knots: Sequence[Tuple[float, float]]
+    ) -> None:
+        self.bias = bias
+        self.w_base = w_base
+        self.w_model = w_model
+        self.knots = tuple(sorted((float(a), float(b)) for a, b in knots))
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any]) -> Combiner:
+        """Read the ``combiner`` object of the model's ``config.json``."""
+        return cls(
+            float(data["bias"]),
+            float(data["w_base"]),
+            float(data["w_model"]),
+            [(float(a), float(b)) for a, b in data["knots"]],
+        )
+
+    def score(self, base: float, p_model: float) -> float:
+        """The fitted score (before the threshold map)."""
+        from ._model import sigmoid
+
+        return sigmoid(self.bias + self.w_base * _logit(base) + self.w_model * _logit(p_model))
+
+    def risk(self, base: float, p_model: float) -> float:
+        """The combined risk on the engine's threshold scale."""
+        s = self.score(base, p_model)
+        pts = [(0.0, 0.0), *self.knots, (1.0, 1.0)]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            if s <= x1:
+                return y0 + (y1 - y0) * (s - x0) / max(x1 - x0, 1e-12)
+        return 1.0
+
+
+def _logit(p: float) -> float:
+    import math
+
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+class TransformerTier:
+    """The shipped classifier with its window selection and combiner; thread-safe.
+
+    ``threads`` sets onnxruntime's intra-op threads (default 1: one scan, one core; the
+    gateway and ``scan_many`` run scans side by side instead). ``full_tokens``: texts up
+    to this many tokens are read whole. ``max_pieces``: the most pieces read of a longer
+    text.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Optional[str] = None,
+        threads: int = 1,
+        full_tokens: int = 384,
+        max_pieces: int = 6,
+    ) -> None:
+        self._path = path
+        self._threads = threads
+        self.full_tokens = full_tokens
+        self.max_pieces = max_pieces
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._np: Any = None
+        self._pad = 0
+        self._inputs: Tuple[str, ...] = ()
+        self.config: Mapping[str, Any] = {}
+        self.combiner: Optional[Combiner] = None
+
+    def _directory(self) -> Any:
+        if self._path is not None:
+            from pathlib import Path
+
+            return Path(self._path)
+        return resources.files(__package__).joinpath(_MODEL_DIR)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model has been read."""
+        return self._session is not None
+
+    def _ready(self) -> bool:
+        return self._session is not None
+
+    def load(self) -> None:
+        """Read the model, tokenizer and configuration (once; later calls return at once)."""
+        if self._ready():
+            return
+        with self._lock:
+            if self._ready():  # another thread read it while this one waited
+                return
+            import importlib
+
+            np = importlib.import_module("numpy")
+            ort: Any = importlib.import_module("onnxruntime")
+            Tokenizer: Any = importlib.import_module("tokenizers").Tokenizer
+
+            folder = self._directory()
+            config = json.loads(folder.joinpath("config.json").read_text("utf-8"))
+            tokenizer = Tokenizer.from_str(folder.joinpath("tokenizer.json").read_text("utf-8"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.inter_op_num_threads = 1
+            session = ort.InferenceSession(
+                folder.joinpath("model.onnx").read_bytes(),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            )
+            self._inputs = tuple(i.name for i in session.get_inputs())
+            self._pad = tokenizer.token_to_id("[PAD]") or 0
+            self._np = np
+            self._tokenizer = tokenizer
+            self.config = config
+            raw = config.get("combiner")
+            self.combiner = Combiner.from_config(raw) if isinstance(raw, Mapping) else None
+            self._session = session
+
+    # --- reading ------------------------------------------------------------------------
+
+    def pieces(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> List[List[int]]:
+        """Token-id sequences (special tokens added) to read for ``text``.
+
+        ``suspects``: ranges of ``text``, most suspicious first, read on their own when
+        the text is too long to read whole.
+        """
+        self.load()
+        tok = self._tokenizer
+        enc = tok.encode(text, add_special_tokens=False)
+        ids: List[int] = enc.ids
+        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        body = WINDOW_TOKENS - 2
+        out: List[List[int]] = []
+        if len(ids) <= self.full_tokens:
+            start = 0
+            while True:
+                out.append([cls_id, *ids[start : start + body], sep_id])
+                if start + body >= len(ids):
+                    break
+                start += body - _STRIDE
+            return out
+        offsets = enc.offsets
+        out.append([cls_id, *ids[:body], sep_id])
+        out.append([cls_id, *ids[-body:], sep_id])
+        seen = {0, max(0, len(ids) - body)}
+        for s, e in suspects:
+            if len(out) >= self.max_pieces:
+                break
+            first = _token_at(offsets, s)
+            last = _token_at(offsets, max(s, e - 1))
+            if last - first + 1 > body:  # a long piece: its window around the start
+                last = first + body - 1
+            else:  # a short piece: centred in a window, with its neighbours for context
+                pad = min(16, (body - (last - first + 1)) // 2)
+                first, last = max(0, first - pad), min(len(ids) - 1, last + pad)
+            if first in seen:
+                continue
+            seen.add(first)
+            out.append([cls_id, *ids[first : last + 1], sep_id])
+        return out
+
+    def probabilities(self, batches: Sequence[Sequence[List[int]]]) -> List[float]:
+        """For each text's pieces, the highest attack probability among them (0 if none)."""
+        self.load()
+        np = self._np
+        flat: List[Tuple[int, List[int]]] = [
+            (i, p) for i, pieces in enumerate(batches) for p in pieces
+        ]
+        best = [0.0] * len(batches)
+        flat.sort(key=lambda item: len(item[1]))
+        at = 0
+        while at < len(flat):
+            # Pieces of similar length run together; a batch stops where padding would
+            # more than double the work.
+            end = at + 1
+            while end < len(flat) and end - at < 16 and len(flat[end][1]) <= 2 * len(flat[at][1]):
+                end += 1
+            group = flat[at:end]
+            width = max(len(p) for _, p in group)
+            ids = np.full((len(group), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(group), width), dtype=np.int64)
+            for row, (_, p) in enumerate(group):
+                ids[row, : len(p)] = p
+                mask[row, : len(p)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            logits = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
+            z = np.asarray(logits, dtype=np.float64)
+            z = z - z.max(axis=1, keepdims=True)
+            probs = np.exp(z)[:, 1] / np.exp(z).sum(axis=1)
+            for (i, _), p in zip(group, probs.tolist()):
+                if p > best[i]:
+                    best[i] = float(p)
+            at = end
+        return best
+
+    def probability(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> float:
+        """Attack probability of ``text`` (its most suspicious piece)."""
+        if not text.strip():
+            return 0.0
+        return self.probabilities([self.pieces(text, suspects)])[0]
+
+
+def _token_at(offsets: Sequence[Tuple[int, int]], char: int) -> int:
+    """Index of the first token ending after ``char`` (binary search)."""
+    lo, hi = 0, len(offsets) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if offsets[mid][1] <= char:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+_shared: Optional[TransformerTier] = None
+_shared_lock = threading.Lock()
+_warned = False
+
+
+def shared_tier() -> Optional[TransformerTier]:
+    """The process-wide tier, or ``None`` when its runtime is not installed (logged once)."""
+    global _shared, _warned
+    if _shared is not None:
+        return _shared
+    with _shared_lock:
+        if _shared is None:
+            missing = (
+                "its runtime: onnxruntime, tokenizers and numpy (the 'onnx' extra)"
+                if not runtime_available()
+                else "its model files (lockllm/engine/model/)"
+                if not _model_shipped()
+                else None
+            )
+            if missing is not None:
+                if not _warned:
+                    _warned = True
+                    _log.warning(
+                        "lockllm engine: the transformer tier is off, %s %s missing; "
+                        "scanning with rules and linear models only",
+                        missing,
+                        "is" if "model" in missing else "are",
+                    )
+                return None
+            _shared = TransformerTier()
+    return _shared
+
+
+def _model_shipped() -> bool:
+    folder = resources.files(__package__).joinpath(_MODEL_DIR)
+    return all(
+        folder.joinpath(n).is_file() for n in ("model.onnx", "tokenizer.json", "config.json")
+    )
