@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     Scanner = Union[LockLLM, AsyncLockLLM, LocalScanner]
 
-__all__ = ["ROLES", "check_scanner", "scan_texts", "verdict_info"]
+__all__ = ["ROLES", "check_scanner", "scan_texts", "scan_texts_sync", "verdict_info"]
 
 ROLES = ("user", "system", "assistant", "tool", "document")
 """Where a text comes from (the engine's sources)."""
@@ -65,6 +65,29 @@ async def scan_texts(
     found: ScanResponse = await anyio.to_thread.run_sync(
         lambda: scanner.scan_messages(messages, level)
     )
+    return found
+
+
+def scan_texts_sync(
+    scanner: Any, texts: Sequence[Tuple[str, str]], sensitivity: str
+) -> Optional[ScanResponse]:
+    """:func:`scan_texts` for synchronous code (``LockLLM`` or ``LocalScanner``; an
+    ``AsyncLockLLM`` needs the async path)."""
+    from .._client import AsyncLockLLM, LockLLM
+
+    kept = [(role, text) for role, text in texts if text.strip()]
+    if not kept:
+        return None
+    level = cast("Sensitivity", sensitivity)
+    if isinstance(scanner, AsyncLockLLM):
+        raise InvalidRequestError(
+            "an AsyncLockLLM scans in async runs only (ainvoke, astream); pass a LockLLM or "
+            "a LocalScanner for synchronous ones"
+        )
+    if isinstance(scanner, LockLLM):
+        return scanner.scan("\n\n".join(t for _, t in kept), level)
+    messages = [{"role": role, "content": text} for role, text in kept]
+    found: ScanResponse = scanner.scan_messages(messages, level)
     return found
 
 
