@@ -11,13 +11,18 @@
    seen, not a prediction for new ones.
 3. The shipped engine on the everyday-prompts set (``tests/data/everyday.jsonl``, written
    for the tests and never trained on): false-positive rate per sensitivity and per kind.
+   Then the rows ``scripts/train_model.py`` held out (whole repositories and agentic
+   carriers) scored by the rules alone, the transformer alone and the two combined
+   (``scripts/fit_combiner.py --no-write``; about 15 minutes, cached in /tmp).
 4. The shipped engine on hand-written cases of families the data lacks.
 5. The shipped engine on the blind set (``benchmarks/data/fresh.jsonl``, see ``FRESH.md``):
    attacks and hard negatives written by someone who never read the engine or its data,
    the closest thing here to public data from new sources (``benchmarks/fresh.py`` alone
    prints the same tables).
 
-About 3.5 minutes on 2 cores; needs numpy (``pip install "lockllm[train]"``) for step 1-2.
+Steps 3-5 run twice: rules only (``LocalScanner(transformer=False)``) and the default engine.
+Needs numpy (the ``train`` extra) and the detection data (``--data``, ``$LOCKLLM_DATA`` or
+``../shared/data/detection``; ``scripts/rebuild_data.py`` rebuilds it).
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import exit_if_missing, print_machine, progress  # noqa: E402
 
 from lockllm.engine import THRESHOLDS, LocalScanner  # noqa: E402
 
@@ -150,6 +157,9 @@ def _hand(scanner: LocalScanner) -> None:
         print(f"  medium miss: [{family}] label={y} injection={inj}: {text!r}")
 
 
+TIERS = (("rules only", False), ("default engine (with the transformer)", None))
+
+
 def main(argv: Sequence[str]) -> None:
     import argparse
 
@@ -157,24 +167,38 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--data", type=Path, default=None, help="train/dev directory")
     parser.add_argument("--folds", type=int, default=5, help="grouped CV folds")
     parser.add_argument("--no-random", action="store_true", help="skip the random split")
-    parser.add_argument("--no-cv", action="store_true", help="only the shipped-engine tables")
+    parser.add_argument("--no-cv", action="store_true", help="skip the linear models' CV")
+    parser.add_argument(
+        "--no-held-out", action="store_true", help="skip the held-out tiers (transformer) table"
+    )
     args = parser.parse_args(argv[1:])
+    print_machine("Detection quality of the local engine")
+    if not (args.no_cv and args.no_held_out):
+        data = exit_if_missing(["train.jsonl", "dev.jsonl"], args.data, needed_by="detection.py")
     if not args.no_cv:
-        from train_engine import DEFAULT_DATA, evaluate
+        from train_engine import evaluate
 
-        evaluate(args.data or DEFAULT_DATA, args.folds, random_split=not args.no_random)
-    scanner = LocalScanner()
+        progress("grouped cross-validation of the rules and linear models (a few minutes)")
+        evaluate(data, args.folds, random_split=not args.no_random)
+    if not args.no_held_out:
+        import fit_combiner
+
+        progress("held-out sources: rules only, the transformer alone and combined")
+        fit_combiner.main(["--data", str(data), "--no-write"])
     print(f"\nshipped thresholds: {dict(THRESHOLDS)}")
-    _everyday(scanner)
-    _hand(scanner)
-    _blind()
+    for title, transformer in TIERS:
+        print(f"\n# {title}")
+        scanner = LocalScanner(transformer=transformer)
+        _everyday(scanner)
+        _hand(scanner)
+        _blind(transformer)
 
 
-def _blind() -> None:
+def _blind(transformer: Optional[bool]) -> None:
     import fresh
 
     rows = fresh.load(fresh.DEFAULT_DATA)
-    flags = fresh.flag_all(rows)
+    flags = fresh.flag_all(rows, transformer)
     n_att = sum(r.label for r in rows)
     print(f"\n## Blind set ({n_att} attacks, {len(rows) - n_att} hard negatives, never tuned on)\n")
     print(fresh.overall_table(rows, flags))

@@ -20,11 +20,11 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Literal, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 from _common import print_machine, progress
 
-from lockllm.engine import LocalScanner
+from lockllm.engine import THRESHOLDS, LocalScanner
 
 Level = Literal["low", "medium", "high"]
 LEVELS: Tuple[Level, ...] = ("low", "medium", "high")
@@ -49,14 +49,16 @@ def load(path: Path) -> List[Row]:
     return rows
 
 
-def flag_all(rows: Sequence[Row]) -> Dict[str, List[bool]]:
-    """For each sensitivity, whether each row is flagged (judged unsafe)."""
+def flag_all(rows: Sequence[Row], transformer: Optional[bool] = None) -> Dict[str, List[bool]]:
+    """For each sensitivity, whether each row is flagged (judged unsafe).
+
+    Each text is scanned once; a sensitivity flags it when its risk reaches that level's
+    threshold. ``transformer``: as ``LocalScanner(transformer=...)``."""
     texts = [r.text for r in rows]
-    flags: Dict[str, List[bool]] = {}
-    for level in LEVELS:
-        progress(f"scanning {len(texts)} texts at sensitivity {level}")
-        flags[level] = [not res.safe for res in LocalScanner(level).scan_many(texts)]
-    return flags
+    progress(f"scanning {len(texts)} texts")
+    scanner = LocalScanner("medium", transformer=transformer)
+    risks = [res.injection / 100.0 for res in scanner.scan_many(texts)]
+    return {level: [r >= round(THRESHOLDS[level], 4) for r in risks] for level in LEVELS}
 
 
 def pct(num: int, den: int) -> str:

@@ -102,7 +102,8 @@ class EngineSpec(NamedTuple):
     """How to build the local scanner; picklable, so every worker builds its own.
 
     ``model`` is the directory of an ONNX classifier (``OnnxClassifier``), run with
-    ``model_threads`` onnxruntime threads (``None``: onnxruntime's choice).
+    ``model_threads`` onnxruntime threads (``None``: onnxruntime's choice). ``rules_only``
+    leaves the shipped transformer tier out (``LocalScanner(transformer=False)``).
     """
 
     sensitivity: Sensitivity = "medium"
@@ -110,6 +111,7 @@ class EngineSpec(NamedTuple):
     allow: Tuple[str, ...] = ()
     model: Optional[str] = None
     model_threads: Optional[int] = None
+    rules_only: bool = False
 
 
 def build_engine(spec: EngineSpec) -> LocalScanner:
@@ -117,7 +119,13 @@ def build_engine(spec: EngineSpec) -> LocalScanner:
     from .engine import LocalScanner, OnnxClassifier
 
     model = OnnxClassifier(spec.model, threads=spec.model_threads) if spec.model else None
-    return LocalScanner(spec.sensitivity, threshold=spec.threshold, allow=spec.allow, model=model)
+    return LocalScanner(
+        spec.sensitivity,
+        threshold=spec.threshold,
+        allow=spec.allow,
+        model=model,
+        transformer=False if spec.rules_only and model is None else None,
+    )
 
 
 # -- inputs ----------------------------------------------------------------------------

@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         "config.json) instead of the shipped model; needs this project's onnx extra",
     )
     scan.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="local engine: rules and linear models only, without the shipped transformer "
+        "(sub-millisecond scans of ordinary text; it misses more reworded attacks)",
+    )
+    scan.add_argument(
         "-s",
         "--sensitivity",
         choices=SENSITIVITIES,
@@ -144,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .server._cli import add_serve_arguments  # argparse only: no Starlette yet
 
     add_serve_arguments(serve)
+    mcp = commands.add_parser(
+        "mcp-proxy",
+        help="run a stdio MCP server behind a scanning proxy",
+        description="Start an MCP server (stdio) and relay to it, withholding poisoned "
+        "tools and replacing poisoned tool results with errors: lockllm mcp-proxy -- CMD",
+    )
+    from .integrations._mcp_proxy import add_arguments as add_mcp_arguments  # argparse only
+
+    add_mcp_arguments(mcp)
     return parser
 
 
@@ -173,6 +188,10 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _proxy_url(args.provider)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "mcp-proxy":
+        from .integrations._mcp_proxy import run_command
+
+        return run_command(args)
     parser.print_help()
     return EXIT_ERROR
 
@@ -402,7 +421,9 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
 
         return Runner(one_by_one(scan)), ENGINE_SERVICE, client.config.base_url
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.model and args.jobs > 1 else None
-    spec = EngineSpec(sensitivity, args.threshold, tuple(args.allow), args.model, threads)
+    spec = EngineSpec(
+        sensitivity, args.threshold, tuple(args.allow), args.model, threads, args.rules_only
+    )
     runner = resources.enter_context(Runner.local(spec, args.jobs))
     return runner, ENGINE_LOCAL, "the local engine"
 
