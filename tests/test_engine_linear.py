@@ -41,6 +41,26 @@ def _nested_base64(depth: int) -> str:
     return text
 
 
+def _b64(text: object) -> str:
+    raw = text if isinstance(text, bytes) else str(text).encode()
+    return base64.b64encode(raw).decode()
+
+
+def _padded(size: int) -> str:
+    """Ordinary text of about ``size`` characters with the attack at its end."""
+    return _fill(ORDINARY, size - len(ATTACK) - 1) + " " + ATTACK
+
+
+def _noise(size: int) -> bytes:
+    """``size`` bytes that are no text (a fixed pseudo-random sequence)."""
+    return bytes((i * 7919 + (i >> 3) * 104729) % 251 for i in range(size))
+
+
+def _uu(text: str) -> str:
+    raw = text.encode()
+    return "".join(binascii.b2a_uu(raw[i : i + 45]).decode() for i in range(0, len(raw), 45))
+
+
 # Each shape, built at a given size in characters.
 SHAPES: Dict[str, Callable[[int], str]] = {
     "mixed-script word then a long run": lambda n: "\u043e " + "a" * (n - 2),
@@ -137,6 +157,28 @@ SHAPES: Dict[str, Callable[[int], str]] = {
     ),
     "questions": lambda n: _fill("what is your ", n),
     "e-mail-like document": lambda n: _fill("Subject: hi\nFrom: a@b.c\nDear team, please ", n),
+    # Padded payloads (issue 17): every run is read whole, wherever the attack sits in it.
+    "base64 of text, attack at the end": lambda n: _b64(_padded(n * 3 // 4)),
+    "base64 of binary, attack at the end": lambda n: _b64(
+        _noise(n * 3 // 4 - 80) + ATTACK.encode()
+    ),
+    "base64 of digits, attack at the end": lambda n: _b64(_fill("0123 ", n * 3 // 4 - 80) + ATTACK),
+    "hex of text, attack at the end": lambda n: _padded(n // 2).encode().hex(),
+    "base32 of text, attack at the end": lambda n: base64.b32encode(
+        _padded(n * 5 // 8).encode()
+    ).decode(),
+    "ASCII85 of text, attack at the end": lambda n: (
+        "<~" + base64.a85encode(_padded(n * 4 // 5 - 4).encode()).decode() + "~>"
+    ),
+    "uuencoded text, attack at the end": lambda n: _uu(_padded(n * 45 // 62)),
+    "data URL of text, attack at the end": lambda n: (
+        "data:text/plain;base64," + _b64(_padded(n * 3 // 4 - 18))
+    ),
+    "distinct small base64 runs": lambda n: " ".join(
+        _b64(f"note {i}: lunch at noon") for i in range(n // 30)
+    )[:n],
+    "base64 nested five deep, repeated": lambda n: _fill(_nested_base64(5) + " ", n),
+    "one spaced-out run of letters": lambda n: " ".join(_fill(ORDINARY.replace(" ", ""), n // 2)),
 }
 
 

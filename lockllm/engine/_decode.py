@@ -3,6 +3,12 @@
 Only decodings that yield readable text are returned; the caller scans them with the
 phrase rules. Binary payloads (images, hashes, keys) decode to unreadable bytes and drop
 out, so ordinary encoded data costs nothing but the decode attempt.
+
+Every run is decoded whole, however long (each decoder is linear in its run), and the
+text is read wherever it sits in the decoded bytes: the decoding is cut at the bytes that
+are no text (control characters, bytes that are no UTF-8) and every stretch of it that
+reads as text is kept, so neither readable padding nor binary padding before or after a
+payload hides it (``docs/encoded-input.md``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import binascii
 import html
 import itertools
 import re
-from typing import FrozenSet, Iterator, List, NamedTuple, Tuple
+from collections import Counter
+from typing import FrozenSet, Iterator, List, NamedTuple, Optional, Tuple
 from urllib.parse import unquote
 
 __all__ = [
@@ -26,11 +33,14 @@ __all__ = [
     "segment_words",
 ]
 
-_MAX_RUN = 200_000
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"[0-9A-Fa-f]{16,}")
 _HEX_ESC = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
-_URLENC = re.compile(r"[^\s%]{0,40}(?:%[0-9A-Fa-f]{2}[^\s%]{0,4}){4,}")
+# Four or more percent-escapes close together; the run starts up to 40 characters before
+# the first one (found by hand: a leading ``[^\s%]{0,40}`` in the pattern was retried at
+# every position of a long token).
+_URLENC = re.compile(r"(?:%[0-9A-Fa-f]{2}[^\s%]{0,4}){4,}")
+_URL_LEAD = 40
 _ENTITIES = re.compile(r"(?:&#(?:x[0-9A-Fa-f]{1,6}|[0-9]{1,7});\s?){4,}")
 # A data URL's head: the scheme (any case), an optional type, parameters, ";base64,".
 _DATA_URL = re.compile(
@@ -40,8 +50,8 @@ _DATA_URL = re.compile(
 # Its payload: base64 characters, percent-escapes (the WHATWG data: URL algorithm
 # percent-decodes before base64-decoding) and, in the loose reading, ASCII whitespace
 # (which forgiving base64 drops).
-_DATA_TIGHT = re.compile(r"[A-Za-z0-9+/=_%-]{0," + str(_MAX_RUN) + "}")
-_DATA_LOOSE = re.compile(r"[A-Za-z0-9+/=_%\s-]{0," + str(_MAX_RUN) + "}")
+_DATA_TIGHT = re.compile(r"[A-Za-z0-9+/=_%-]*")
+_DATA_LOOSE = re.compile(r"[A-Za-z0-9+/=_%\s-]*")
 _MEDIA = ("image/", "audio/", "video/")
 # What the bytes of each media kind start with (a declared image that does not start with
 # an image signature is decoded and read like any other payload).
@@ -74,21 +84,71 @@ class Decoded(NamedTuple):
 
 
 _SPACES = frozenset(" \t\n\r\u00a0\u2007\u2009\u202f\u3000")
+# What is no text in decoded bytes: C0 and C1 controls other than tab and line breaks,
+# DEL, and the replacement character (bytes that are no UTF-8). A decoding is cut at them
+# into stretches; a stretch of at least ``_MIN_STRETCH`` characters that reads as text is
+# kept wherever it sits.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_MIN_STRETCH = 16
+_STRETCH = re.compile(f"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]{{{_MIN_STRETCH},}}")
+# A strict decoding (every character of the run in the encoding's alphabet) this long
+# with no control character is text whatever its share of letters (digits, punctuation or
+# a table as padding around a payload): random bytes never decode to that many printable
+# characters in a row. Lenient decodings (percent-escapes, entities, quoted-printable) keep
+# most of their input as it is, so they must read as text by their letters.
+_LONG_TEXT = 256
 
 
-def _readable(text: str) -> bool:
-    if len(text) < 6:
+# ASCII text counted by ``str.translate`` (one pass in C): what is left once the printable
+# characters (resp. the letters), tab, line breaks and spaces are dropped.
+_DROP_PRINTABLE = str.maketrans(dict.fromkeys([chr(i) for i in range(32, 127)] + list("\t\n\r")))
+_DROP_LETTERS = str.maketrans(
+    dict.fromkeys([ch for ch in map(chr, range(128)) if ch.isalpha()] + list(" \t\n\r"))
+)
+
+
+def _readable(text: str, strict: bool = False) -> bool:
+    n = len(text)
+    if n < 6:
         return False
-    printable = sum(ch.isprintable() or ch in _SPACES for ch in text)
-    letters = sum(ch.isalpha() or ch in _SPACES for ch in text)
-    return printable >= 0.95 * len(text) and letters >= 0.6 * len(text)
+    if strict and n >= _LONG_TEXT and not _NOT_TEXT.search(text):
+        return True
+    if text.isascii():
+        printable = n - len(text.translate(_DROP_PRINTABLE))
+        letters = n - len(text.translate(_DROP_LETTERS))
+    else:
+        printable = sum(ch.isprintable() or ch in _SPACES for ch in text)
+        letters = sum(ch.isalpha() or ch in _SPACES for ch in text)
+    return printable >= 0.95 * n and letters >= 0.6 * n
 
 
-def _bytes_to_text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return ""
+def _text_of(raw: bytes, strict: bool = True) -> str:
+    """The text in decoded bytes: all of them when they are UTF-8 that reads as text (or
+    as another encoding's alphabet: a nested layer), else every stretch of them that does,
+    joined by line breaks; ``""`` when there is none. Linear in ``len(raw)``. ``strict``:
+    the bytes come from a decoder that checked its whole alphabet (see ``_LONG_TEXT``)."""
+    text = _text_prefix(raw)
+    if text and _plausible(text, strict):
+        return text
+    return _stretches(text or raw.decode("utf-8", "replace"), strict)
+
+
+def _stretches(text: str, strict: bool) -> str:
+    """The stretches of ``text`` between characters that are no text, each kept when it
+    reads as text or as an encoding's alphabet, joined by line breaks."""
+    kept = (m.group(0) for m in _STRETCH.finditer(text))
+    return "\n".join(s for s in kept if _plausible(s, strict))
+
+
+def _str_text(decoded: str, strict: bool) -> str:
+    """``_text_of`` for a decoding that is already a string (percent-escapes, entities)."""
+    return decoded if _readable(decoded, strict) else _stretches(decoded, strict)
+
+
+def _mostly_escapes(escapes: int, run: str) -> bool:
+    """Whether three-character escapes make up at least half of ``run``: then its decoding
+    is as strict as hex, and is read as text whatever its share of letters."""
+    return 6 * escapes >= len(run)
 
 
 def _media_signature(kind: str, raw: bytes) -> bool:
@@ -151,17 +211,22 @@ def _data_urls(text: str) -> Iterator[Tuple[int, int, str]]:
                 if i == 0:
                     span_end = start + len(payload)
                 continue
-            candidate = _bytes_to_text(raw) or raw.decode("utf-8", "replace")
-            if _readable(candidate):
+            candidate = _text_of(raw)
+            if candidate:
                 decoded, span_end = candidate, start + len(payload)
                 break
         yield start, span_end, decoded
 
 
+def _url_lead(ch: str) -> bool:
+    """Whether ``ch`` may lead a percent-encoded run: neither ``%`` nor whitespace."""
+    return ch != "%" and not ch.isspace()
+
+
 def _b64(run: str) -> str:
     if not (any(c.isdigit() for c in run) or (run.lower() != run and run.upper() != run)):
         return ""  # one long plain word, not base64
-    core = run.rstrip("=")[:_MAX_DECODE]
+    core = run.rstrip("=")
     if len(core) % 4 == 1:  # a cut payload: drop the incomplete character
         core = core[:-1]
     padded = core + "=" * (-len(core) % 4)
@@ -172,7 +237,7 @@ def _b64(run: str) -> str:
             raw = base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
         return ""
-    return _text_prefix(raw)
+    return _text_of(raw)
 
 
 def find_encoded(text: str) -> Iterator[Decoded]:
@@ -185,7 +250,7 @@ def find_encoded(text: str) -> Iterator[Decoded]:
     if ":" in text:
         for start, end, decoded in _data_urls(text):
             payloads.append((start, end))
-            if _readable(decoded):
+            if decoded:
                 yield Decoded(start, end, "base64", decoded)
     spans = iter(payloads)
     current = next(spans, None)
@@ -195,37 +260,42 @@ def find_encoded(text: str) -> Iterator[Decoded]:
             current = next(spans, None)
         if current is not None and current[0] <= m.start() < current[1]:
             continue
-        if len(run) > _MAX_RUN:
-            continue
         decoded = _b64(run)
-        if _plausible(decoded):
+        if decoded:
             yield Decoded(m.start(), m.end(), "base64", decoded)
     if "\\x" in text:
         for m in _HEX_ESC.finditer(text):
-            raw = bytes(int(h, 16) for h in re.findall(r"\\x([0-9A-Fa-f]{2})", m.group(0)))
-            decoded = _bytes_to_text(raw)
-            if _readable(decoded):
+            raw = bytes.fromhex(m.group(0).replace("\\x", ""))
+            decoded = _text_of(raw)
+            if decoded:
                 yield Decoded(m.start(), m.end(), "hex", decoded)
     for m in _HEX.finditer(text) if long_hex else ():
         digits = m.group(0)
-        if len(digits) > _MAX_RUN:
-            continue
         digits = digits[: len(digits) // 2 * 2]  # a cut payload: drop the odd digit
         try:
-            decoded = _text_prefix(bytes.fromhex(digits[:_MAX_DECODE]))
+            decoded = _text_of(bytes.fromhex(digits))
         except ValueError:
             continue
-        if _plausible(decoded):
+        if decoded:
             yield Decoded(m.start(), m.end(), "hex", decoded)
     if "%" in text:
+        previous = 0
         for m in _URLENC.finditer(text):
-            decoded = unquote(m.group(0).replace("+", " "))
-            if decoded != m.group(0) and _readable(decoded):
-                yield Decoded(m.start(), m.end(), "url", decoded)
+            start = m.start()
+            while start > max(previous, m.start() - _URL_LEAD) and _url_lead(text[start - 1]):
+                start -= 1
+            previous = m.end()
+            run = text[start : m.end()]
+            decoded = unquote(run.replace("+", " "))
+            if decoded == run:
+                continue
+            decoded = _str_text(decoded, _mostly_escapes(run.count("%"), run))
+            if decoded:
+                yield Decoded(start, m.end(), "url", decoded)
     if "&#" in text:
         for m in _ENTITIES.finditer(text):
-            decoded = html.unescape(m.group(0))
-            if _readable(decoded):
+            decoded = _str_text(html.unescape(m.group(0)), True)
+            if decoded:
                 yield Decoded(m.start(), m.end(), "html_entities", decoded)
     yield from _more_encodings(text, long_b64)
 
@@ -234,7 +304,7 @@ def find_encoded(text: str) -> Iterator[Decoded]:
 # A run of at least six single letters (or digits), each followed by one to eight
 # separators, starting at a letter that does not end a word. The classes are disjoint,
 # so the run is matched without backtracking.
-_SPREAD = re.compile(r"(?<![^\W_])(?:[^\W_][^\w\n]{1,8}|[^\W_]_{1,8}){5,4000}[^\W_]")
+_SPREAD = re.compile(r"(?<![^\W_])(?:[^\W_][^\w\n]{1,8}|[^\W_]_{1,8}){5,}[^\W_]")
 # Cheap pre-check: letters and digits -> "a", other ASCII -> " "; a spread-out word shows
 # as "a a a" (three single letters with one separator between them).
 _SPREAD_SHAPE = str.maketrans(
@@ -267,7 +337,8 @@ def find_spread(view: str) -> Iterator[Decoded]:
             if j < n:
                 seps.append(run[i + 1 : j])
             i = j
-        glue = max(set(seps), key=lambda s: (seps.count(s), -len(s)))
+        counts = Counter(seps)
+        glue = max(counts, key=lambda s: (counts[s], -len(s)))
         words, word = [], letters[0]
         inner = len(glue) * 2 + 1
         for sep, letter in zip(seps, letters[1:]):
@@ -301,7 +372,14 @@ _CIPHER_NAME = re.compile(
 _CIPHER_WORDS = ("rot", "caes", "shift", "atbash", "revers", "backwards", "mirrored", "right to")
 _PAYLOAD_START = re.compile(r"[:\n\"'“`]")
 _SHIFT_NEAR = re.compile(r"\b(?:shift|key|offset|rot|by)\D{0,12}?(\d{1,2})\b")
-_MAX_PAYLOAD = 4000
+_MAX_PAYLOAD = 4000  # characters of a payload deciphered at once ...
+_PAYLOAD_OVERLAP = 400  # ... each window overlapping the previous one by this many
+# Words of attacks and declined requests (and their stems): a window of a payload past its
+# first is read only when its deciphering holds one.
+_DECIPHERED_CUES = ("ignore", "disregard", "forget", "previous", "instruction", "prompt",
+                    "system", "password", "secret", "reveal", "jailbreak", "pretend", "bomb",
+                    "weapon", "explosive", "poison", "kill", "hack", "steal", "drug",
+                    "malware")  # fmt: skip
 # English letter frequencies (per 1,000 letters), to find an unnamed Caesar shift.
 _ENGLISH = (82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24, 67, 75, 19, 1, 60, 63, 91,
             28, 10, 24, 2, 20, 1)  # fmt: skip
@@ -345,8 +423,13 @@ def find_ciphered(view: str) -> Iterator[Decoded]:
     """Text after an instruction naming a cipher (ROT-n, Caesar, Atbash, reversal), decoded.
 
     The payload is what follows the instruction (from the next colon, quote or line break
-    when there is one) up to ``_MAX_PAYLOAD`` characters; ``start``/``end`` index ``view``.
-    Only the first instruction of each kind is read, so the cost is linear.
+    when there is one) to the end of the text, read in windows of ``_MAX_PAYLOAD``
+    characters that overlap by ``_PAYLOAD_OVERLAP``. The first window is deciphered as it
+    always was (unless it already reads as English); a later one, or one that reads as
+    English, is yielded only when its deciphering holds a word of an attack
+    (``_DECIPHERED_CUES``), so padding does not hide the payload and a long benign text
+    costs a translation per window. Only the first instruction of each kind is read, so
+    the cost is linear. ``start``/``end`` index ``view``.
     """
     if not any(word in view for word in _CIPHER_WORDS):
         return
@@ -358,24 +441,38 @@ def find_ciphered(view: str) -> Iterator[Decoded]:
         seen.add(kind)
         colon = _PAYLOAD_START.search(view, m.end(), m.end() + 200)
         start = colon.end() if colon else m.end()
-        end = min(len(view), start + _MAX_PAYLOAD)
-        payload = view[start:end]
-        if sum(ch.isalpha() for ch in payload) < 12:
-            continue
-        if english_rate(payload)[1] >= _ENGLISH_RATE:
-            continue  # already reads as English: nothing to decipher
-        if kind == "rot":
-            yield Decoded(start, end, "rot" + m.group("rot"), _shift(payload, -int(m.group("rot"))))
-        elif kind == "caesar":
-            guess = _best_shift(payload)
-            near = _SHIFT_NEAR.search(view, m.start(), m.end() + 40)
-            named = int(m.group("k") or (near.group(1) if near else guess))
-            for shift in sorted({named, guess}):
-                yield Decoded(start, end, "caesar", _shift(payload, -shift))
-        elif kind == "atbash":
-            yield Decoded(start, end, "atbash", payload.translate(_ATBASH))
-        else:
-            yield Decoded(start, end, "reversed", payload[::-1])
+        shifts: List[int] = []
+        step = _MAX_PAYLOAD - _PAYLOAD_OVERLAP
+        for at in range(start, max(len(view) - _PAYLOAD_OVERLAP, start + 1), step):
+            end = min(len(view), at + _MAX_PAYLOAD)
+            payload = view[at:end]
+            if sum(ch.isalpha() for ch in payload) < 12:
+                continue
+            # A later window, or one that already reads as English, needs an attack's word.
+            gated = at > start or english_rate(payload)[1] >= _ENGLISH_RATE
+            if kind == "caesar" and not shifts:
+                guess = _best_shift(payload)
+                near = _SHIFT_NEAR.search(view, m.start(), m.end() + 40)
+                named = int(m.group("k") or (near.group(1) if near else guess))
+                shifts = sorted({named, guess})
+            for encoding, plain in _named_decipherings(kind, m, payload, shifts):
+                if not gated or any(cue in plain for cue in _DECIPHERED_CUES):
+                    yield Decoded(at, end, encoding, plain)
+
+
+def _named_decipherings(
+    kind: str, m: re.Match[str], payload: str, shifts: List[int]
+) -> Iterator[Tuple[str, str]]:
+    """``payload`` deciphered as the instruction ``m`` of ``kind`` says: (encoding, text)."""
+    if kind == "rot":
+        yield "rot" + m.group("rot"), _shift(payload, -int(m.group("rot")))
+    elif kind == "caesar":
+        for shift in shifts:
+            yield "caesar", _shift(payload, -shift)
+    elif kind == "atbash":
+        yield "atbash", payload.translate(_ATBASH)
+    else:
+        yield "reversed", payload[::-1]
 
 
 # --- byte encodings beyond base64 and hex -------------------------------------------------
@@ -383,10 +480,9 @@ def find_ciphered(view: str) -> Iterator[Decoded]:
 # lines, quoted-printable, binary octets, hex pairs with separators, Morse, Braille and the
 # NATO spelling alphabet. Each finder is one linear pass (a regular expression over disjoint
 # classes, or a scan by hand) and a decode of each candidate run, which costs its length.
-_MAX_DECODE = 20_000  # characters of one run decoded (a longer payload: its head)
 _B32 = re.compile(r"[A-Za-z2-7]{16,}={0,6}")
 _TOKEN = re.compile(r"\S{10,}")
-_A85_ADOBE = re.compile(r"<~([!-uz\s]{5," + str(_MAX_RUN) + r"})~>")
+_A85_ADOBE = re.compile(r"<~([!-uz\s]{5,})~>")
 _A85_CHARS = "".join(chr(i) for i in range(0x21, 0x76)) + "z"
 _B85_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
 _NOT_A85 = str.maketrans(dict.fromkeys(_A85_CHARS))
@@ -467,9 +563,9 @@ _NESTED_CHARS = frozenset(
 )
 
 
-def _plausible(text: str) -> bool:
+def _plausible(text: str, strict: bool = False) -> bool:
     """Readable text, or text in an encoding's alphabet (a nested layer)."""
-    if _readable(text):
+    if _readable(text, strict):
         return True
     return len(text) >= 8 and _NESTED_CHARS.issuperset(text)
 
@@ -478,49 +574,61 @@ def _b32(run: str) -> str:
     core = run.rstrip("=")
     if core.upper() != core and core.lower() != core:
         return ""  # base32 is written in one case
-    core = core.upper()[:_MAX_DECODE]
+    core = core.upper()
     while len(core) % 8 in (1, 3, 6):  # a cut payload: drop the incomplete character
         core = core[:-1]
     try:
         raw = base64.b32decode(core + "=" * (-len(core) % 8))
     except (binascii.Error, ValueError):
         return ""
-    return _text_prefix(raw)
+    return _text_of(raw)
+
+
+# ASCII85 written in the base85 alphabet (the same values in the same order): decoded by
+# ``base64.b85decode``, twice as fast as ``base64.a85decode`` (both are pure Python).
+_A85_AS_B85 = str.maketrans(_A85_CHARS[:-1], _B85_CHARS)
+
+
+def _a85decode(token: str) -> bytes:
+    """``base64.a85decode`` of ``token`` (no whitespace), the faster way."""
+    return base64.b85decode(token.replace("z", "!!!!!").translate(_A85_AS_B85))
 
 
 def _b85(token: str) -> str:
     """The ASCII85 or base85 reading of ``token`` that gives readable text, else ``""``."""
-    token = token[:_MAX_DECODE]
-    for outside, decode in ((_NOT_A85, base64.a85decode), (_NOT_B85, base64.b85decode)):
+    for outside, decode in ((_NOT_A85, _a85decode), (_NOT_B85, base64.b85decode)):
         if token.translate(outside):
             continue  # a character outside this alphabet
         try:
-            text = _text_prefix(decode(token))
+            text = _text_of(decode(token))
         except ValueError:
             text = ""
-        if _plausible(text):
+        if text:
             return text
     return ""
+
+
+_URL_HEAD = 24  # a token with "://" this near its start is a URL (or a quoted one)
 
 
 def _base85_runs(text: str) -> Iterator[Decoded]:
     if "<~" in text:
         for m in _A85_ADOBE.finditer(text):
             try:
-                raw = base64.a85decode(m.group(1)[:_MAX_DECODE], ignorechars=b" \t\n\r\v")
+                raw = _a85decode("".join(m.group(1).split()))
             except ValueError:
                 continue
-            decoded = _text_prefix(raw)
-            if _plausible(decoded):
+            decoded = _text_of(raw)
+            if decoded:
                 yield Decoded(m.start(), m.end(), "ascii85", decoded)
     for m in _TOKEN.finditer(text):
         token = m.group(0)
         # Base85 of text mixes letters with marks; a word, a number, a URL or a path does not.
-        marks = sum(not ch.isalnum() for ch in token[:200])
-        if marks < 2 or marks * 5 > 4 * min(len(token), 200) or "://" in token:
+        marks = sum(not ch.isalnum() for ch in token)
+        if marks < 2 or marks * 5 > 4 * len(token) or "://" in token[:_URL_HEAD]:
             continue
         decoded = _b85(token)
-        if _plausible(decoded):
+        if decoded:
             yield Decoded(m.start(), m.end(), "ascii85", decoded)
 
 
@@ -537,8 +645,7 @@ def _uu_runs(text: str) -> Iterator[Decoded]:
         except binascii.Error:
             continue
         if parts and m.start() == end + 1:
-            if len(parts) * 45 < _MAX_DECODE:
-                parts.append(chunk)
+            parts.append(chunk)
         else:
             if parts:
                 yield from _uu_decoded(start, end, parts)
@@ -549,8 +656,8 @@ def _uu_runs(text: str) -> Iterator[Decoded]:
 
 
 def _uu_decoded(start: int, end: int, parts: List[bytes]) -> Iterator[Decoded]:
-    decoded = _text_prefix(b"".join(parts))
-    if _plausible(decoded):
+    decoded = _text_of(b"".join(parts))
+    if decoded:
         yield Decoded(start, end, "uuencode", decoded)
 
 
@@ -560,34 +667,36 @@ def _qp_runs(text: str) -> Iterator[Decoded]:
         return
     start = text.rfind("\n", 0, escapes[0].start()) + 1
     last_end = escapes[-1].end()
+    count = len(escapes)
     for m in _QP_ESCAPE.finditer(text, last_end):
         last_end = m.end()
+        count += 1
     stop = text.find("\n", last_end)
     end = len(text) if stop < 0 else stop
-    span = text[start:end][:_MAX_DECODE]
+    span = text[start:end]
     try:
         raw = binascii.a2b_qp(span.encode("utf-8"))
     except (binascii.Error, ValueError):
         return
-    decoded = _text_prefix(raw)
-    if decoded != span and _readable(decoded):
+    decoded = _text_of(raw, strict=_mostly_escapes(count, span))
+    if decoded and decoded != span:
         yield Decoded(start, end, "quoted_printable", decoded)
 
 
 def _binary_runs(text: str) -> Iterator[Decoded]:
     for m in _BINARY.finditer(text):
-        octets = [w for w in re.split(r"[ ,;]+", m.group(0)[:_MAX_DECODE]) if len(w) in (7, 8)]
+        octets = [w for w in re.split(r"[ ,;]+", m.group(0)) if len(w) in (7, 8)]
         raw = bytes(int(w, 2) for w in octets)
-        decoded = _text_prefix(raw)
-        if _plausible(decoded):
+        decoded = _text_of(raw)
+        if decoded:
             yield Decoded(m.start(), m.end(), "binary", decoded)
 
 
 def _hex_pair_runs(text: str) -> Iterator[Decoded]:
     for m in _HEX_PAIRS.finditer(text):
-        raw = bytes.fromhex("".join(_HEX_PAIR.findall(m.group(0)[:_MAX_DECODE])))
-        decoded = _text_prefix(raw)
-        if _plausible(decoded):
+        raw = bytes.fromhex("".join(_HEX_PAIR.findall(m.group(0))))
+        decoded = _text_of(raw)
+        if decoded:
             yield Decoded(m.start(), m.end(), "hex", decoded)
 
 
@@ -596,7 +705,7 @@ def _morse_runs(text: str) -> Iterator[Decoded]:
         words: List[str] = []
         word: List[str] = []
         letters = unknown = 0
-        for part in _MORSE_PART.finditer(m.group(0)[:_MAX_DECODE]):
+        for part in _MORSE_PART.finditer(m.group(0)):
             code, sep = part.group(1), part.group(2)
             if code:
                 ch = _MORSE.get(code.translate(_MORSE_NORM))
@@ -621,7 +730,7 @@ def _braille_runs(text: str) -> Iterator[Decoded]:
         out: List[str] = []
         caps = number = False
         unknown = cells = 0
-        for ch in m.group(0)[:_MAX_DECODE]:
+        for ch in m.group(0):
             o = ord(ch) - 0x2800
             if not 0 <= o <= 0xFF or o == 0:
                 out.append(ch if ch in "\t\n" else " ")
@@ -661,7 +770,7 @@ def _nato_runs(text: str) -> Iterator[Decoded]:
     for m in _NATO_RUN.finditer(low):
         letters: List[str] = []
         breaks = False
-        for part in _NATO_PART.finditer(m.group(0)[:_MAX_DECODE]):
+        for part in _NATO_PART.finditer(m.group(0)):
             word, sep = part.group(1), part.group(2)
             if word:
                 letters.append(_NATO.get(word, ""))
@@ -679,7 +788,7 @@ def _more_encodings(text: str, long_b64: bool) -> Iterator[Decoded]:
     if long_b64:
         for m in _B32.finditer(text):
             decoded = _b32(m.group(0))
-            if _plausible(decoded):
+            if decoded:
                 yield Decoded(m.start(), m.end(), "base32", decoded)
     yield from _base85_runs(text)
     if "\n" in text:
@@ -742,11 +851,21 @@ def english_rate(text: str, limit: int = 200) -> Tuple[int, float]:
     return hits, hits / len(words)
 
 
+_SEGMENTED = 2000  # letters segmented at once (a longer run: piece by piece)
+
+
 def segment_words(letters: str) -> str:
     """Spaces put back into a run of letters written without them ("howdoimakeabomb"):
     the split into common words with the fewest letters left over; leftover letters stay
-    together as unknown words. Linear: each position tries words of at most 12 letters."""
-    letters = letters[:2000]
+    together as unknown words. Linear: each position tries words of at most 12 letters,
+    and a long run is segmented ``_SEGMENTED`` letters at a time."""
+    if len(letters) > _SEGMENTED:
+        pieces = range(0, len(letters), _SEGMENTED)
+        return " ".join(_segment(letters[i : i + _SEGMENTED]) for i in pieces)
+    return _segment(letters)
+
+
+def _segment(letters: str) -> str:
     n = len(letters)
     inf = float("inf")
     # Two states per position: the last piece was a known word (0) or an unknown letter
@@ -853,19 +972,87 @@ def find_unmarked(view: str) -> Iterator[Decoded]:
             lead = _LEAD_IN.search(view, start, min(end, start + 200))
             if lead and lead.end() < end:
                 start = lead.end()
-            segment = view[start:end]
-            words = _LATIN_WORD.findall(segment[:2000])
-            if len(words) < _MIN_WORDS or sum(map(len, words)) < 12:
-                continue
-            hits, rate = english_rate(segment)
-            if rate > _PLAIN_RATE:
+            found = _examined(view, start, end)
+            if found is None:
                 continue
             examined += 1
-            for encoding, plain in _decipherings(segment):
-                hits, rate = english_rate(plain)
-                if hits >= _MIN_WORDS and rate >= _ENGLISH_RATE:
-                    yield Decoded(start, end, encoding, plain)
-                    yielded += 1
-                    break
+            if found:
+                yield found[0]
+                yielded += 1
             if examined >= _MAX_SEGMENTS or yielded >= _MAX_DECIPHERED:
+                pos = start + 1  # the cued stretches below start here
                 break
+    if pos < n:
+        # Past the caps: the stretches around a word of an attack written in a cipher.
+        for start, end in _cued_stretches(view, pos):
+            found = _examined(view, start, end)
+            if found:
+                yield found[0]
+
+
+def _examined(view: str, start: int, end: int) -> Optional[List[Decoded]]:
+    """``None`` when ``view[start:end]`` is no candidate (too few words, or English);
+    else its first deciphering that reads as English (``[]`` when none does)."""
+    segment = view[start:end]
+    words = _LATIN_WORD.findall(segment[:2000])
+    if len(words) < _MIN_WORDS or sum(map(len, words)) < 12:
+        return None
+    hits, rate = english_rate(segment)
+    if rate > _PLAIN_RATE:
+        return None
+    for encoding, plain in _decipherings(segment):
+        hits, rate = english_rate(plain)
+        if hits >= _MIN_WORDS and rate >= _ENGLISH_RATE:
+            return [Decoded(start, end, encoding, plain)]
+    return []
+
+
+# The first six letters of the words of an attack as each letter cipher writes them (every
+# Caesar shift, Atbash, reversed, pig latin): past the caps of ``find_unmarked``, a line is
+# examined only around one of them.
+_CUE_STEMS = (
+    "ignore", "disregard", "previous", "instruction", "instructions", "prompt", "system",
+    "password", "forget", "reveal", "secret", "pretend", "jailbreak",
+)  # fmt: skip
+
+
+def _cipher_forms(word: str) -> Iterator[str]:
+    for k in range(1, 26):
+        yield _shift(word, k)[:6]
+    yield word.translate(_ATBASH)[:6]
+    yield word[::-1][:6]
+    onset = len(word) - len(word.lstrip("bcdfghjklmnpqrstvwxz"))
+    if onset:
+        yield (word[onset:] + word[:onset] + "ay")[:6]
+
+
+_CIPHERED_CUES = frozenset(f for w in _CUE_STEMS for f in _cipher_forms(w))
+_MAX_CUED = 16  # stretches examined past the caps
+_CUED_REACH = 600  # characters either side of a cue word examined (within its line)
+
+
+def _cued_stretches(view: str, pos: int) -> List[Tuple[int, int]]:
+    """Up to ``_MAX_CUED`` stretches of ``view`` after ``pos`` around a ciphered cue word:
+    ``_CUED_REACH`` characters either side of it, within its line."""
+    prefixes = {w[:6] for w in _LATIN_WORD.findall(view, pos) if len(w) >= 6}
+    cues = prefixes & _CIPHERED_CUES
+    if not cues:
+        return []
+    places: List[int] = []
+    for cue in cues:
+        at = view.find(cue, pos)
+        while at >= 0 and len(places) < 4 * _MAX_CUED:
+            places.append(at)
+            at = view.find(cue, at + 1)
+    stretches: List[Tuple[int, int]] = []
+    for at in sorted(places):
+        if stretches and at < stretches[-1][1]:
+            continue  # inside the previous stretch
+        line_start = view.rfind("\n", max(pos, at - _CUED_REACH), at) + 1
+        start = max(line_start, pos, at - _CUED_REACH)
+        stop = view.find("\n", at, at + _CUED_REACH)
+        end = stop if stop >= 0 else min(len(view), at + _CUED_REACH)
+        stretches.append((start, end))
+        if len(stretches) >= _MAX_CUED:
+            break
+    return stretches

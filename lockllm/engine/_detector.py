@@ -83,7 +83,7 @@ class TextView:
         # Characters of decoded text, and nested scans, that one top-level scan may still
         # spend (shared by all its views): decoding never costs more than a multiple of the
         # input, and a text full of encoded runs is judged on the first ones.
-        self._budget = budget if budget is not None else [2 * len(original) + 4096, _MAX_RESCANS]
+        self._budget = budget if budget is not None else [2 * len(original) + _SLACK, _MAX_RESCANS]
         self._document: Optional[bool] = None
         self._letters: Optional[str] = None
         self._letters_index: Optional[LetterIndex] = None
@@ -147,13 +147,27 @@ class TextView:
         this one) and return their findings in ``decoded``'s coordinates.
 
         Nothing is returned when the nesting is too deep or the scan's decoding budget is
-        spent, so nested encodings cost time linear in the input.
+        spent, so nested encodings cost time linear in the input (``try_rescan`` tells
+        that case apart).
         """
+        return self.try_rescan(decoded) or []
+
+    def rescans_left(self) -> bool:
+        """Whether a ``try_rescan`` (not ``joined``) may still run, budget-wise."""
+        return self._budget[1] > 0
+
+    def try_rescan(self, decoded: str, joined: bool = False) -> Optional[List[Finding]]:
+        """``rescan``, or ``None`` when ``decoded`` is left unread: the nesting is too deep,
+        or the scan's budget of decoded characters or of rescans is spent. ``joined``: the
+        text joins every run left over once a detector's runs are past the rescan count;
+        such a rescan may draw on a reserve of as many rescans again."""
         budget = self._budget
-        if self._rescan is None or self.depth >= _MAX_DEPTH or budget[0] < len(decoded):
+        if self._rescan is None:
             return []
-        if budget[1] <= 0:
-            return []
+        if self.depth >= _MAX_DEPTH or budget[0] < len(decoded):
+            return None
+        if budget[1] <= (-_MAX_RESCANS if joined else 0):
+            return None
         budget[0] -= len(decoded)
         budget[1] -= 1
         return self._rescan(self.nested(decoded))
@@ -172,6 +186,11 @@ class TextView:
 
 _MAX_DEPTH = 3  # base64 in base64 in base64 is read; a fourth level is not
 _MAX_RESCANS = 64
+# Decoded characters a scan may re-scan beyond twice its length: the first windows of the
+# named ciphers (five of 4,000 characters) fit however short the text; past the budget,
+# what is left is reported unread (``_evidence``), so it must not be reached by a benign
+# text.
+_SLACK = 65536
 
 
 @runtime_checkable

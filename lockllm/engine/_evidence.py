@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import AbstractSet, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ._decode import Decoded as _Run
 from ._decode import find_ciphered, find_encoded, find_spread, find_unmarked
@@ -317,9 +317,17 @@ _SECRET_ASK = re.compile(
     r"hidden (?:prompt|instructions)|(?:initial|original|system) instructions)\b"
     r"(?! (?:policy|policies|managers?|strength|requirements?|reset|rules|hygiene|length))"
 )
-_MAX_JUDGED = 64  # decoded runs judged per detector and text
+_MAX_JUDGED = 64  # decoded runs judged one by one per detector and text (the rest: joined)
 _MERGE_MAX = 20_000  # characters of decoded text joined into one judged run
-_JUDGED_HEAD = 4000  # characters of a decoded run read for a declined intent or a secret
+_JUDGED_WINDOW = 4000  # characters of a decoded run read at once for a declined intent
+_WINDOW_OVERLAP = 400  # ... each window overlapping the previous one by this many
+# Encoded content the scan could not read (nested too deep, or past the scan's budget of
+# decoded text): reported, never taken for safe. Strong enough to flag at every
+# sensitivity on its own (a rule the stacker was not trained with counts by its weight),
+# and stronger than any other obfuscation finding, so the span that holds it is named
+# after it (the gateway refuses a request by that name).
+UNREAD_ENCODED = 0.99
+UNREAD_RULE = "obfuscation.unread_encoded"
 _LETTER_CIPHERS = frozenset(("reversed", "caesar", "atbash", "pig_latin", "spread"))
 _REQUEST_CATEGORIES = frozenset(
     ("instruction_override", "prompt_extraction", "jailbreak", "data_exfiltration", "tool_abuse")
@@ -338,10 +346,16 @@ def _merged(runs: Iterable[_Run]) -> Iterator[Tuple[_Run, int]]:
             pending is not None
             and d.encoding == pending.encoding
             and 0 <= d.start - pending.end <= 2
-            and len(pending.text) < _MERGE_MAX
         ):
-            pending = _Run(pending.start, d.end, d.encoding, pending.text + "\n" + d.text)
-            pieces += 1
+            if len(pending.text) < _MERGE_MAX:
+                pending = _Run(pending.start, d.end, d.encoding, pending.text + "\n" + d.text)
+                pieces += 1
+                continue
+            # Full: the next text starts with this one's tail, so a payload cut where one
+            # ends is whole in the next.
+            yield pending, pieces
+            tail = pending.text[-_WINDOW_OVERLAP:]
+            pending, pieces = _Run(d.start, d.end, d.encoding, tail + "\n" + d.text), 1
             continue
         if pending is not None:
             yield pending, pieces
@@ -350,49 +364,95 @@ def _merged(runs: Iterable[_Run]) -> Iterator[Tuple[_Run, int]]:
         yield pending, pieces
 
 
+def _windows(text: str) -> Iterator[str]:
+    """``text`` in windows of ``_JUDGED_WINDOW`` characters, each overlapping the previous
+    one by ``_WINDOW_OVERLAP`` (a phrase that short is whole in one of them)."""
+    step = _JUDGED_WINDOW - _WINDOW_OVERLAP
+    for i in range(0, max(len(text) - _WINDOW_OVERLAP, 1), step):
+        yield text[i : i + _JUDGED_WINDOW]
+
+
+def _leftovers(pile: List[_Run]) -> Iterator[_Run]:
+    """The runs left over past the rescan count, one joined run per encoding (from the
+    first run's start to the last one's end, their texts one per line)."""
+    by_encoding: Dict[str, List[_Run]] = {}
+    for d in pile:
+        by_encoding.setdefault(d.encoding, []).append(d)
+    for encoding, runs in by_encoding.items():
+        text = "\n".join(d.text for d in runs)
+        yield _Run(runs[0].start, max(d.end for d in runs), encoding, text)
+
+
 def _rescanned(view: TextView, runs: Iterable[_Run], in_view: bool) -> List[Finding]:
     """Findings on the runs whose decoding holds strong evidence (``in_view``: the runs
-    index ``view.text``, else ``view.original``)."""
+    index ``view.text``, else ``view.original``).
+
+    The first ``_MAX_JUDGED`` runs are judged one by one; the runs after them are joined,
+    one text per encoding, and judged at once, so every run is read at a cost linear in
+    the text. A run the scan cannot read (too deep, or past its budget) is an
+    ``obfuscation.unread_encoded`` finding.
+    """
+    found: List[Finding] = []
+    judged = 0
+    pile: List[_Run] = []
+    seen: Set[str] = set()
+    for d, pieces in _merged(runs):
+        if d.text in seen:
+            continue  # judged already (a repeated payload is reported where it first is)
+        seen.add(d.text)
+        if judged >= _MAX_JUDGED or not view.rescans_left():
+            pile.append(d)
+            continue
+        judged += pieces
+        found += _judged(view, d, in_view, False)
+    for d in _leftovers(pile):
+        found += _judged(view, d, in_view, True)
+    return found
+
+
+def _judged(view: TextView, d: _Run, in_view: bool, joined: bool) -> List[Finding]:
+    """The findings on one decoded run (see ``_rescanned``)."""
     from ._harm import declined_intent
 
     found: List[Finding] = []
-    judged = 0
-    for d, pieces in _merged(runs):
-        if judged >= _MAX_JUDGED:
-            break  # a text full of encoded runs is judged on the first ones
-        judged += pieces
-        inner = view.rescan(d.text)
-        strong = [f for f in inner if f.weight >= 0.4]
-        if d.encoding in _LETTER_CIPHERS or d.encoding.startswith("rot"):
-            # A wrong deciphering reads as gibberish: no evidence of a suffix attack.
-            strong = [f for f in strong if f.category != "adversarial_suffix"]
-        request = any(
-            (f.category in _REQUEST_CATEGORIES and f.weight >= 0.6)
-            or f.rule.startswith("obfuscation.encoded_request")
-            for f in strong
-        )
-        lower = d.text[:_JUDGED_HEAD].lower()
-        if not request and _SECRET_ASK.search(lower):
-            request = True
-        harm = declined_intent(lower) if d.encoding != "spread" else 0.0
-        for f in inner:  # a nested payload's declined intent counts at this level too
-            if f.rule.startswith("obfuscation.encoded_harm"):
-                harm = max(harm, f.weight / ENCODED_HARM)
-        if not (strong or request or harm > 0):
-            continue
+    inner = view.try_rescan(d.text, joined)
+    if inner is None:
         s, e = view.to_original(d.start, d.end) if in_view else (d.start, d.end)
-        if strong:
-            best = max(strong, key=lambda f: f.weight)
-            found.append(Finding(s, e, best.category, best.weight, best.rule + "." + d.encoding))
-            found.append(Finding(s, e, "obfuscation", best.weight, "obfuscation." + d.encoding))
-        if request:
+        return [Finding(s, e, "obfuscation", UNREAD_ENCODED, UNREAD_RULE)]
+    strong = [f for f in inner if f.weight >= 0.4]
+    if d.encoding in _LETTER_CIPHERS or d.encoding.startswith("rot"):
+        # A wrong deciphering reads as gibberish: no evidence of a suffix attack.
+        strong = [f for f in strong if f.category != "adversarial_suffix"]
+    request = any(
+        (f.category in _REQUEST_CATEGORIES and f.weight >= 0.6)
+        or f.rule.startswith("obfuscation.encoded_request")
+        for f in strong
+    )
+    lower = d.text.lower()
+    if not request and _SECRET_ASK.search(lower):
+        request = True
+    harm = 0.0
+    if d.encoding != "spread":
+        harm = max(declined_intent(window) for window in _windows(lower))
+    for f in inner:  # a nested payload's declined intent counts at this level too
+        if f.rule.startswith("obfuscation.encoded_harm"):
+            harm = max(harm, f.weight / ENCODED_HARM)
+    if not (strong or request or harm > 0):
+        return found
+    s, e = view.to_original(d.start, d.end) if in_view else (d.start, d.end)
+    if strong:
+        best = max(strong, key=lambda f: f.weight)
+        found.append(Finding(s, e, best.category, best.weight, best.rule + "." + d.encoding))
+        found.append(Finding(s, e, "obfuscation", best.weight, "obfuscation." + d.encoding))
+        unread = next((f for f in strong if f.rule.startswith(UNREAD_RULE)), None)
+        if unread is not None and unread is not best:  # what was left unread stays reported
             found.append(
-                Finding(s, e, "obfuscation", ENCODED_REQUEST, "obfuscation.encoded_request")
+                Finding(s, e, "obfuscation", unread.weight, unread.rule + "." + d.encoding)
             )
-        if harm > 0:
-            found.append(
-                Finding(s, e, "obfuscation", ENCODED_HARM * harm, "obfuscation.encoded_harm")
-            )
+    if request:
+        found.append(Finding(s, e, "obfuscation", ENCODED_REQUEST, "obfuscation.encoded_request"))
+    if harm > 0:
+        found.append(Finding(s, e, "obfuscation", ENCODED_HARM * harm, "obfuscation.encoded_harm"))
     return found
 
 

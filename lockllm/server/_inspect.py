@@ -99,16 +99,33 @@ def inspect(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[An
     found = expand(found)  # data: URLs written inside texts
     found.messages.extend(query_messages(request.get("query", b"")))
     if found.unscannable and not request.get("forward_unscannable"):
-        return (
-            "problem",
-            415,
-            "unscannable_content",
-            f"The request holds content the gateway cannot scan ({found.unscannable[0]}); "
-            "send it as text, or set LOCKLLM_SERVER_FORWARD_UNSCANNABLE=true",
-        )
+        return _unscannable(found.unscannable[0])
     model = extract_model(parsed, "")
     verdict = scanner.scan_messages(found.messages, sensitivity) if found.messages else None
+    if _unread(verdict) and not request.get("forward_unscannable"):
+        return _unscannable("encoded content too large or too deeply nested to read in full")
     return ("ok", verdict, model, found.media)
+
+
+UNREAD_RULE = "obfuscation.unread_encoded"
+"""The engine's finding for encoded content it could not read in full (too deeply nested,
+or past the scan's budget of decoded text; the rule id may go on with the encodings it was
+found under): the gateway refuses it like other content it cannot scan."""
+
+
+def _unread(verdict: Any) -> bool:
+    rules = (getattr(s, "rule", None) or "" for s in getattr(verdict, "spans", ()))
+    return any(rule.startswith(UNREAD_RULE) for rule in rules)
+
+
+def _unscannable(reason: str) -> Tuple[Any, ...]:
+    return (
+        "problem",
+        415,
+        "unscannable_content",
+        f"The request holds content the gateway cannot scan ({reason}); "
+        "send it as text, or set LOCKLLM_SERVER_FORWARD_UNSCANNABLE=true",
+    )
 
 
 def scan_request(scanner: Any, request: Dict[str, Any], sensitivity: str) -> Tuple[Any, ...]:
