@@ -30,7 +30,7 @@ DOCS = ROOT / "docs"
 FRAGMENT = "<!-- fragment -->"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,})(?P<lang>[\w+-]*)[^\n]*$")
 SNIPPET = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')
-MAX_FRAGMENTS = 8
+MAX_FRAGMENTS = 10
 
 
 @dataclass(frozen=True)
