@@ -141,7 +141,7 @@ def _run_gateway(
 
 
 def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # a busy machine starts a gateway slowly
     while time.monotonic() < deadline:
         try:
             httpx.get(url, timeout=1)
