@@ -83,6 +83,10 @@ from ._extract import extract_model
 from ._guard_response import prepare as prepare_guard
 from ._limits import STATE_KEY as LIMITS_KEY
 from ._limits import connection_cap, install_repeat_filter
+from ._litellm import PATH as LITELLM_PATH
+from ._litellm import GuardrailRequestError
+from ._litellm import answer as litellm_answer
+from ._litellm import chat_body as litellm_chat_body
 from ._mask import MaskedResponse
 from ._maskforms import all_forms, mask_text, without_secrets
 from ._paths import check_proxy_path, log_safe
@@ -479,6 +483,39 @@ class Gateway:
         # A provider that echoes its key (or ours) must not hand it to the caller.
         return MaskedResponse(relay, (upstream.key or "", *_presented(request, 8)))  # type: ignore[return-value]
 
+    async def litellm_guardrail(self, request: Request) -> Response:
+        """LiteLLM's Generic Guardrail API: ``POST /beta/litellm_basic_guardrail_api``
+        (``_litellm``): the texts scanned role-aware, under the key's policy."""
+        request_id = _request_id(request)
+        try:
+            self.admit(request, request_id)
+            raw = await self.read_body(request, request_id)
+            try:
+                body = litellm_chat_body(json.loads(raw))
+            except (ValueError, RecursionError) as exc:
+                message = str(exc) if isinstance(exc, GuardrailRequestError) else "Not JSON"
+                raise _Problem(400, _errors.invalid_request(message, request_id)) from None
+            plan = await self.plan(request, None, request_id)
+            level = plan.sensitivity if plan else self._sensitivity(request, None, request_id)
+            call = {"body": body, "ctype": "application/json", "forward_unscannable": True}
+            method, argument = "inspect", dict(call, query=b"")
+            if plan is not None:
+                method, argument = "policy", plan.argument(method, argument)
+            outcome = await self.run_scan(method, argument, level, request_id)
+            if outcome[0] == "problem":
+                _, status, code, message = outcome
+                raise _Problem(status, _errors.invalid_request(message, request_id, code))
+            result = outcome[1]
+            blocking = plan is not None and plan.policy_action == "block"
+            violations = plan.violations(outcome[4]) if plan is not None and blocking else []
+        except (_Problem, PolicyRefusal) as problem:
+            return _json(problem.status, problem.payload, request_id, problem.headers)
+        _note(request, None if result is None else result.safe)
+        if self.policies is not None and plan is not None:
+            self.policies.decided(plan, result, False, request_id)
+        action = (plan.scan_action if plan is not None else None) or "block"
+        return _json(200, litellm_answer(result, action, violations), request_id)
+
     async def healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "version": __version__}, _request_id(request))
 
@@ -755,6 +792,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/v1/scan", gateway.scan, methods=["POST"]),
         Route("/scan", gateway.scan, methods=["POST"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
+        Route(LITELLM_PATH, gateway.litellm_guardrail, methods=["POST"]),  # ``_litellm``
         Route("/v1/proxy/{provider}/{path:path}", gateway.proxy, methods=methods),
         Route("/v1/proxy/{provider}", gateway.proxy, methods=methods),
     ]
