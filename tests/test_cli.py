@@ -416,7 +416,7 @@ def test_every_option_and_command_has_help():
     parser = cli.build_parser()
     (group,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     helps = {choice.dest: choice.help for choice in group._choices_actions}
-    assert set(helps) == {"scan", "proxy-url", "serve"}
+    assert set(helps) == {"scan", "proxy-url", "serve", "mcp-proxy"}
     assert all(helps.values())
     for name, sub in _subcommands().items():
         if name:

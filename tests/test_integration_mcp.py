@@ -32,12 +32,10 @@ SERVER = str(Path(__file__).resolve().parent / "_mcp_server.py")
 @asynccontextmanager
 async def _session(command: List[str], errlog: Any = None) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(command=command[0], args=command[1:])
-    async with (
-        stdio_client(params, errlog=errlog or sys.stderr) as (read, write),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        yield session
+    log = errlog or sys.stderr
+    async with stdio_client(params, errlog=log) as (read, write), ClientSession(read, write) as s:
+        await s.initialize()
+        yield s
 
 
 def _text(result: Any) -> str:
