@@ -273,13 +273,13 @@ def _token_at(offsets: Sequence[Tuple[int, int]], char: int) -> int:
 
 _shared: Optional[TransformerTier] = None
 _shared_lock = threading.Lock()
-_warned = False
+_warned = False  # once set, the runtime or model is known to be missing: never looked up again
 
 
 def shared_tier() -> Optional[TransformerTier]:
     """The process-wide tier, or ``None`` when its runtime is not installed (logged once)."""
     global _shared, _warned
-    if _shared is not None:
+    if _shared is not None or _warned:
         return _shared
     with _shared_lock:
         if _shared is None:

@@ -47,9 +47,15 @@ def engine_fingerprint() -> str:
         )
     except (OSError, AttributeError):  # pragma: no cover - an unusual loader
         files = []
+    try:  # the transformer tier: its config records the model file's own SHA-256
+        model = resources.files("lockllm.engine").joinpath("model", "config.json")
+        if model.is_file():
+            files.append(("model/config.json", model.read_bytes()))
+    except (OSError, AttributeError):  # pragma: no cover - an unusual loader
+        pass
     for name, data in files:
         digest.update(b"%d:%b%d:%b" % (len(name), name.encode(), len(data), data))
-    return f"{__version__}+{digest.hexdigest()[:16]}"
+    return f"{__version__}/engine-{digest.hexdigest()[:16]}"
 
 
 def result_from_json(data: Mapping[str, Any]) -> Any:

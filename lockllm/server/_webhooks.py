@@ -33,7 +33,7 @@ __all__ = ["EVENTS", "FORMATS", "WebhookSpec", "Webhooks", "parse_webhooks"]
 
 logger = logging.getLogger("lockllm.server")
 
-EVENTS = ("blocked", "upstream_error", "rate_limited")
+EVENTS = ("blocked", "upstream_error", "rate_limited", "response_guard")
 FORMATS = ("lockllm", "slack", "discord")
 QUEUE_SIZE = 1000
 SENDERS = 4
