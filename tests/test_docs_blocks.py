@@ -327,6 +327,14 @@ def test_annotated_config_file_loads_with_every_optional_line_on(tmp_path: Path)
     assert settings.upstreams["azure"].url
 
 
+def test_every_webhook_event_is_documented() -> None:
+    from lockllm.server._webhooks import EVENTS
+
+    page = (DOCS / "gateway" / "production.md").read_text(encoding="utf-8")
+    for event in EVENTS:
+        assert f"`{event}`" in page, event
+
+
 # -- the deployment files --------------------------------------------------------------------
 
 
