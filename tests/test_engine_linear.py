@@ -179,6 +179,9 @@ SHAPES: Dict[str, Callable[[int], str]] = {
     )[:n],
     "base64 nested five deep, repeated": lambda n: _fill(_nested_base64(5) + " ", n),
     "one spaced-out run of letters": lambda n: " ".join(_fill(ORDINARY.replace(" ", ""), n // 2)),
+    "base64 of topic words": lambda n: _b64(
+        _fill("heroin cocaine meth weapon gun explosive poison hack steal kill ", n * 3 // 4)
+    ),
 }
 
 

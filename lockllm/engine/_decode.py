@@ -130,6 +130,8 @@ def _text_of(raw: bytes, strict: bool = True) -> str:
     text = _text_prefix(raw)
     if text and _plausible(text, strict):
         return text
+    if len(raw) < _MIN_STRETCH:
+        return ""  # too short to hold a stretch
     return _stretches(text or raw.decode("utf-8", "replace"), strict)
 
 
@@ -337,8 +339,11 @@ def find_spread(view: str) -> Iterator[Decoded]:
             if j < n:
                 seps.append(run[i + 1 : j])
             i = j
-        counts = Counter(seps)
-        glue = max(counts, key=lambda s: (counts[s], -len(s)))
+        if len(seps) <= 32:  # the common case: a few words
+            glue = max(set(seps), key=lambda s: (seps.count(s), -len(s)))
+        else:
+            counts = Counter(seps)
+            glue = max(counts, key=lambda s: (counts[s], -len(s)))
         words, word = [], letters[0]
         inner = len(glue) * 2 + 1
         for sep, letter in zip(seps, letters[1:]):
@@ -609,6 +614,7 @@ def _b85(token: str) -> str:
 
 
 _URL_HEAD = 24  # a token with "://" this near its start is a URL (or a quoted one)
+_DROP_ALNUM = str.maketrans(dict.fromkeys(ch for ch in map(chr, range(128)) if ch.isalnum()))
 
 
 def _base85_runs(text: str) -> Iterator[Decoded]:
@@ -624,7 +630,10 @@ def _base85_runs(text: str) -> Iterator[Decoded]:
     for m in _TOKEN.finditer(text):
         token = m.group(0)
         # Base85 of text mixes letters with marks; a word, a number, a URL or a path does not.
-        marks = sum(not ch.isalnum() for ch in token)
+        if token.isascii():
+            marks = len(token.translate(_DROP_ALNUM))
+        else:
+            marks = sum(not ch.isalnum() for ch in token)
         if marks < 2 or marks * 5 > 4 * len(token) or "://" in token[:_URL_HEAD]:
             continue
         decoded = _b85(token)
@@ -851,16 +860,19 @@ def english_rate(text: str, limit: int = 200) -> Tuple[int, float]:
     return hits, hits / len(words)
 
 
-_SEGMENTED = 2000  # letters segmented at once (a longer run: piece by piece)
+_SEGMENTED = 2000  # letters segmented at once (a longer run: piece by piece) ...
+_SEGMENT_OVERLAP = 200  # ... each piece overlapping the previous one by this many
 
 
 def segment_words(letters: str) -> str:
     """Spaces put back into a run of letters written without them ("howdoimakeabomb"):
     the split into common words with the fewest letters left over; leftover letters stay
     together as unknown words. Linear: each position tries words of at most 12 letters,
-    and a long run is segmented ``_SEGMENTED`` letters at a time."""
+    and a long run is segmented ``_SEGMENTED`` letters at a time, in pieces that overlap
+    (a sentence cut where one piece ends is whole in the next)."""
     if len(letters) > _SEGMENTED:
-        pieces = range(0, len(letters), _SEGMENTED)
+        step = _SEGMENTED - _SEGMENT_OVERLAP
+        pieces = range(0, len(letters) - _SEGMENT_OVERLAP, step)
         return " ".join(_segment(letters[i : i + _SEGMENTED]) for i in pieces)
     return _segment(letters)
 
@@ -1028,14 +1040,14 @@ def _cipher_forms(word: str) -> Iterator[str]:
 
 _CIPHERED_CUES = frozenset(f for w in _CUE_STEMS for f in _cipher_forms(w))
 _MAX_CUED = 16  # stretches examined past the caps
+_PREFIX6 = re.compile(r"(?<![a-z])([a-z]{6})[a-z]*")  # the first six letters of long words
 _CUED_REACH = 600  # characters either side of a cue word examined (within its line)
 
 
 def _cued_stretches(view: str, pos: int) -> List[Tuple[int, int]]:
     """Up to ``_MAX_CUED`` stretches of ``view`` after ``pos`` around a ciphered cue word:
     ``_CUED_REACH`` characters either side of it, within its line."""
-    prefixes = {w[:6] for w in _LATIN_WORD.findall(view, pos) if len(w) >= 6}
-    cues = prefixes & _CIPHERED_CUES
+    cues = set(_PREFIX6.findall(view, pos)) & _CIPHERED_CUES
     if not cues:
         return []
     places: List[int] = []

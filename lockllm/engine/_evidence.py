@@ -433,7 +433,15 @@ def _judged(view: TextView, d: _Run, in_view: bool, joined: bool) -> List[Findin
         request = True
     harm = 0.0
     if d.encoding != "spread":
-        harm = max(declined_intent(window) for window in _windows(lower))
+        # Past the first window only when nothing else flags the run (a declined intent
+        # adds no verdict then; reading it costs more than the rescan on some texts).
+        windows = _windows(lower)
+        harm = declined_intent(next(windows))
+        if not (strong or request):
+            for window in windows:
+                if harm >= 1.0:
+                    break  # as strong as it gets
+                harm = max(harm, declined_intent(window))
     for f in inner:  # a nested payload's declined intent counts at this level too
         if f.rule.startswith("obfuscation.encoded_harm"):
             harm = max(harm, f.weight / ENCODED_HARM)
