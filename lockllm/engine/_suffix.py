@@ -198,15 +198,19 @@ def _traits(tok: str) -> _Traits:
     return (points + code_points, code_points, east, east_adj, scripts, 0)
 
 
+# Cyrillic look-alikes only: a Greek letter glued to Latin ones ("ratesνε") is as often an
+# optimiser's fused token as a disguise.
+_CYRILLIC = {k: v for k, v in _FOREIGN_LOOKALIKES.items() if "\u0400" <= k <= "\u04ff"}
 _LOOKALIKES = {
-    **_FOREIGN_LOOKALIKES,
-    **{k.upper(): v.upper() for k, v in _FOREIGN_LOOKALIKES.items() if len(k.upper()) == 1},
+    **_CYRILLIC,
+    **{k.upper(): v.upper() for k, v in _CYRILLIC.items() if len(k.upper()) == 1},
 }
 _FOLD_LOOKALIKES = str.maketrans(_LOOKALIKES)
 
 
 def _lookalike_word(tok: str) -> bool:
-    """Whether every non-ASCII character of ``tok`` is a look-alike of a Latin letter."""
+    """Whether every non-ASCII character of ``tok`` is a Cyrillic look-alike of a Latin
+    letter."""
     return all(ch.isascii() or ch in _LOOKALIKES for ch in tok)
 
 

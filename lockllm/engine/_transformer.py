@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 from importlib import resources
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["Combiner", "TransformerTier", "shared_tier", "runtime_available"]
 
@@ -122,6 +122,8 @@ class TransformerTier:
         self._np: Any = None
         self._pad = 0
         self._inputs: Tuple[str, ...] = ()
+        self._unreadable: FrozenSet[int] = frozenset()
+        self._continuations: FrozenSet[int] = frozenset()
         self.config: Mapping[str, Any] = {}
         self.combiner: Optional[Combiner] = None
 
@@ -168,6 +170,14 @@ class TransformerTier:
             )
             self._inputs = tuple(i.name for i in session.get_inputs())
             self._pad = tokenizer.token_to_id("[PAD]") or 0
+            self._continuations = frozenset(
+                i for token, i in tokenizer.get_vocab().items() if token.startswith("##")
+            )
+            self._unreadable = frozenset(
+                i
+                for token, i in tokenizer.get_vocab().items()
+                if token == "[UNK]" or (len(token.lstrip("#")) == 1 and not token.isascii())
+            )
             self._np = np
             self._tokenizer = tokenizer
             self.config = config
@@ -177,31 +187,75 @@ class TransformerTier:
 
     # --- reading ------------------------------------------------------------------------
 
+    def readable(self, piece: Sequence[int]) -> bool:
+        """Whether the model can read ``piece``: at most half its tokens are unknown or single
+        letters of a script its English vocabulary spells letter by letter (Cyrillic, Hangul,
+        Arabic, Devanagari) or lacks (most Han characters), and at most three quarters are
+        word-piece continuations (encoded runs). Such text is left to the rules, which read 24
+        languages, and to the decoders."""
+        body = piece[1:-1]
+        if not body:
+            return False
+        unreadable = sum(1 for t in body if t in self._unreadable)
+        if 2 * unreadable > len(body):
+            return False
+        # Encoded runs (base64, hex) break into word-piece continuations almost entirely;
+        # natural languages stay well below (German about 0.6).
+        return 4 * self._continued(piece) <= 3 * len(body)
+
+    def _continued(self, piece: Sequence[int]) -> int:
+        """How many tokens of ``piece`` are word-piece continuations (``##...``)."""
+        return sum(1 for t in piece if t in self._continuations)
+
     def pieces(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> List[List[int]]:
         """Token-id sequences (special tokens added) to read for ``text``.
 
         ``suspects``: ranges of ``text``, most suspicious first, read on their own when
         the text is too long to read whole.
         """
+        return [ids for ids, _ in self._pieces(text, suspects) if ids]
+
+    def _pieces(
+        self, text: str, suspects: Sequence[Tuple[int, int]]
+    ) -> List[Tuple[List[int], Tuple[int, int]]]:
+        """``pieces`` with the character range of ``text`` each one covers."""
         self.load()
         tok = self._tokenizer
         enc = tok.encode(text, add_special_tokens=False)
         ids: List[int] = enc.ids
+        offsets: Sequence[Tuple[int, int]] = enc.offsets
         cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         body = WINDOW_TOKENS - 2
-        out: List[List[int]] = []
+        out: List[Tuple[List[int], Tuple[int, int]]] = []
+        if not ids:
+            return out
+
+        unreadable = self._unreadable
+
+        def piece(first: int, last: int) -> Tuple[List[int], Tuple[int, int]]:
+            a, b = offsets[first][0], offsets[last][1]
+            # Characters the model cannot read ([UNK] swallows a word of 100+ characters,
+            # such as a base64 run): a piece mostly of them is not offered to the model.
+            hidden = sum(
+                offsets[i][1] - offsets[i][0]
+                for i in range(first, last + 1)
+                if ids[i] in unreadable
+            )
+            if 2 * hidden > b - a:
+                return [], (a, b)
+            return [cls_id, *ids[first : last + 1], sep_id], (a, b)
+
         if len(ids) <= self.full_tokens:
             start = 0
             while True:
-                out.append([cls_id, *ids[start : start + body], sep_id])
+                out.append(piece(start, min(len(ids), start + body) - 1))
                 if start + body >= len(ids):
                     break
                 start += body - _STRIDE
             return out
-        offsets = enc.offsets
-        out.append([cls_id, *ids[:body], sep_id])
-        out.append([cls_id, *ids[-body:], sep_id])
-        seen = {0, max(0, len(ids) - body)}
+        out.append(piece(0, body - 1))
+        out.append(piece(len(ids) - body, len(ids) - 1))
+        seen = {0, len(ids) - body}
         for s, e in suspects:
             if len(out) >= self.max_pieces:
                 break
@@ -215,7 +269,7 @@ class TransformerTier:
             if first in seen:
                 continue
             seen.add(first)
-            out.append([cls_id, *ids[first : last + 1], sep_id])
+            out.append(piece(first, last))
         return out
 
     def probabilities(self, batches: Sequence[Sequence[List[int]]]) -> List[float]:
@@ -253,10 +307,41 @@ class TransformerTier:
         return best
 
     def probability(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> float:
-        """Attack probability of ``text`` (its most suspicious piece)."""
+        """Attack probability of ``text`` (its most suspicious readable piece; 0.0 when the
+        model can read none of it)."""
+        found = self.read(text, suspects)
+        return 0.0 if found is None else found
+
+    def read(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> Optional[float]:
+        """Attack probability of ``text``, or ``None`` when no piece of it is readable (see
+        ``readable``; ciphertext is not read either): the model abstains and the rules,
+        decoders and suffix detector decide."""
         if not text.strip():
-            return 0.0
-        return self.probabilities([self.pieces(text, suspects)])[0]
+            return None
+        pieces = [
+            ids
+            for ids, (a, b) in self._pieces(text, suspects)
+            if ids
+            and self.readable(ids)
+            # ciphertext: words broken into word pieces, and letters no language strings
+            and not (2 * self._continued(ids) > len(ids) - 2 and _gibberish(text[a:b]))
+        ]
+        if not pieces:
+            return None
+        return self.probabilities([pieces])[0]
+
+
+# Above this gibberish score of the character language model (``_charlm``: surprisal per
+# character over benign text of many languages) a piece reads as ciphertext (ROT13, Caesar,
+# reversed text; every natural language of the corpus scores below 1.6): the model, which
+# reads words, leaves it to the decoders, which read it deciphered.
+_GIBBERISH = 2.0
+
+
+def _gibberish(text: str) -> bool:
+    from ._charlm import get_charlm
+
+    return get_charlm().score(text) >= _GIBBERISH
 
 
 def _token_at(offsets: Sequence[Tuple[int, int]], char: int) -> int:
