@@ -97,7 +97,9 @@ def score(rows: List[Dict[str, Any]], base: Dict[str, float], model_dir: Path) -
         text = str(r["text"])
         view = TextView(text, rescan=rules._evidence)
         evidence = rules._evidence(view)
-        r["p"] = tier.probability(text, _suspects(view, evidence, tier.max_pieces))
+        # None: the model cannot read the text (non-Latin scripts, ciphertext) and abstains;
+        # at scan time the rules' risk then decides alone.
+        r["p"] = tier.read(text, _suspects(view, evidence, tier.max_pieces))
         known = base.get(_sha(text))
         r["base"] = known if known is not None else rules.scan(text).injection / 100.0
         if i % 200 == 0:
@@ -128,8 +130,32 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Tuple[float, np
 
 def features(rows: Sequence[Dict[str, Any]]) -> np.ndarray:
     base = np.asarray([r["base"] for r in rows])
-    p = np.asarray([r["p"] for r in rows])
+    p = np.asarray([0.5 if r["p"] is None else r["p"] for r in rows])
     return np.stack([_logit(base), _logit(p)], axis=1)
+
+
+def fit_combiner(
+    X: np.ndarray, y: np.ndarray, base: np.ndarray, train: np.ndarray
+) -> Tuple[Dict[str, Any], np.ndarray]:
+    """The combiner fitted on the ``train`` rows (rows the model read), with knots mapping
+    its thresholds at the target false-positive rates onto the engine's; and every row's
+    risk as the scanner computes it (the rules' risk where the model abstained)."""
+    from lockllm.engine._transformer import Combiner
+
+    b, w = fit_logistic(X[train], y[train], weights(y[train]))
+    fitted = 1 / (1 + np.exp(-(X[train] @ w + b)))
+    knots = [
+        [pick_threshold(fitted[y[train] == 0], FPR_TARGETS[lvl]), THRESHOLDS[lvl]]
+        for lvl in ("high", "medium", "low")
+    ]
+    params = {"bias": round(b, 5), "w_base": round(float(w[0]), 5),
+              "w_model": round(float(w[1]), 5), "knots": knots}  # fmt: skip
+    combiner = Combiner.from_config(params)
+    p = 1 / (1 + np.exp(-X[:, 1]))
+    risk = np.asarray(
+        [combiner.risk(float(bb), float(pp)) for bb, pp in zip(base, p)], dtype=np.float64
+    )
+    return params, risk
 
 
 def halves(rows: Sequence[Dict[str, Any]]) -> np.ndarray:
@@ -207,29 +233,28 @@ def main(argv: Sequence[str]) -> None:
         args.cache.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     y = np.asarray([r["label"] for r in rows], dtype=np.float64)
     X = features(rows)
+    base = np.asarray([r["base"] for r in rows])
+    read = np.asarray([r["p"] is not None for r in rows])
     half = halves(rows)
-    crossed = np.zeros(len(rows))
+    crossed = base.copy()  # where the model abstains, the rules' risk stands
     for h in (0, 1):
-        train = half != h
-        b, w = fit_logistic(X[train], y[train], weights(y[train]))
-        crossed[half == h] = 1 / (1 + np.exp(-(X[half == h] @ w + b)))
+        _, risk = fit_combiner(X, y, base, (half != h) & read)
+        test = (half == h) & read
+        crossed[test] = risk[test]
+    print(
+        f"\nthe model read {int(read.sum())} of {len(rows)} held-out rows "
+        f"(it abstains on the rest: non-Latin scripts, ciphertext)"
+    )
     report(
         rows,
         {
-            "rules only": np.asarray([r["base"] for r in rows]),
-            "model only": np.asarray([r["p"] for r in rows]),
+            "rules only": base,
+            "model only": np.asarray([r["p"] or 0.0 for r in rows]),
             "combined": crossed,
         },
     )
-    b, w = fit_logistic(X, y, weights(y))
-    final = 1 / (1 + np.exp(-(X @ w + b)))
-    knots = [
-        [pick_threshold(final[y == 0], FPR_TARGETS[lvl]), THRESHOLDS[lvl]]
-        for lvl in ("high", "medium", "low")
-    ]
-    combiner = {"bias": round(b, 5), "w_base": round(float(w[0]), 5),
-                "w_model": round(float(w[1]), 5), "knots": knots,
-                "fitted_on": f"{len(rows)} held-out rows"}  # fmt: skip
+    combiner, _ = fit_combiner(X, y, base, read)
+    combiner["fitted_on"] = f"{int(read.sum())} held-out rows the model read"
     print(f"\ncombiner: {json.dumps(combiner)}")
     if not args.no_write:
         path = args.model / "config.json"

@@ -418,7 +418,7 @@ async def test_async_fallback_runs_in_a_worker_thread(anyio_backend: str, monkey
     threads: List[str] = []
 
     class FakeEngine:
-        def scan(self, text: str, sensitivity: str) -> ScanResponse:
+        def scan(self, text: str, sensitivity: str, pii_action: object = None) -> ScanResponse:
             threads.append(threading.current_thread().name)
             return ScanResponse(
                 safe=True,

@@ -221,6 +221,10 @@ class TransformerTier:
         """``pieces`` with the character range of ``text`` each one covers."""
         self.load()
         tok = self._tokenizer
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: one "?" each, so offsets still hold
+            text = text.encode("utf-8", "replace").decode("utf-8")
         enc = tok.encode(text, add_special_tokens=False)
         ids: List[int] = enc.ids
         offsets: Sequence[Tuple[int, int]] = enc.offsets

@@ -28,6 +28,7 @@ import logging
 import sys
 from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Set, Tuple
 
+from .._vocabulary import SENSITIVITIES
 from ._mcp_common import blocked_result, log_result, log_withheld, result_texts, tool_texts
 
 __all__ = ["McpProxy", "add_arguments", "run_command"]
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-s",
         "--sensitivity",
-        choices=["low", "medium", "high"],
+        choices=list(SENSITIVITIES),
         default="medium",
         help="scan sensitivity (default medium)",
     )
