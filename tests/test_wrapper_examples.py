@@ -1,4 +1,5 @@
-"""The README's wrapper examples (examples/wrapper_*.py) run as written against a local proxy.
+"""The original README's wrapper examples (examples/wrapper_*.py, shown on docs/sdk/wrappers.md)
+run as written against a local proxy.
 
 Each example runs in a fresh interpreter with only LOCKLLM_API_KEY and LOCKLLM_BASE_URL
 set for it, against tests/_proxy_stub.py on 127.0.0.1.
