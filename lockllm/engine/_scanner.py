@@ -143,6 +143,7 @@ class LearnedModel:
 
     def verdict(self, view: TextView, evidence: Sequence[Finding]) -> _Verdict:
         """Risk of ``view`` given the evidence of the other detectors."""
+        from ._features import looks_like_document
         from ._score import assess
 
         hint = {"tool": True, "document": True, "user": False}.get(view.source or "")
@@ -163,7 +164,13 @@ class LearnedModel:
             if tier.combiner is not None:
                 p = tier.read(view.original, _suspects(view, evidence, tier.max_pieces))
                 if p is not None:  # None: nothing the model can read; the rules decide
-                    risk = max(tier.combiner.risk(a.risk, p), a.floor)
+                    # The combiner was fitted on the rules' risk with the document shape
+                    # inferred from the text, so a source hint does not move its input (a
+                    # "document" hint had pushed a reworded override down to 26).
+                    base = a
+                    if hint is not None and a.document != looks_like_document(view.text):
+                        base = assess(view.text, view.original, evidence, None)
+                    risk = max(tier.combiner.risk(base.risk, p), a.floor, base.floor)
                     return _Verdict(risk, p, span, a.chunked)
         return _Verdict(a.risk, a.p_model, span, a.chunked)
 
