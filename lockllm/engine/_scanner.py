@@ -162,7 +162,8 @@ class LearnedModel:
         if tier is not None and view.text:
             tier.load()
             if tier.combiner is not None:
-                p = tier.read(view.original, _suspects(view, evidence, tier.max_pieces))
+                # The suspects (a second pass of the segment model) only for long texts.
+                p = tier.read(view.original, lambda: _suspects(view, evidence, tier.max_pieces))
                 if p is not None:  # None: nothing the model can read; the rules decide
                     # The combiner was fitted on the rules' risk with the document shape
                     # inferred from the text, so a source hint does not move its input (a

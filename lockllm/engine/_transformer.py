@@ -23,11 +23,13 @@ import json
 import logging
 import threading
 from importlib import resources
-from typing import Any, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = ["Combiner", "TransformerTier", "shared_tier", "runtime_available"]
 
 _log = logging.getLogger("lockllm.engine")
+# Ranges of a text worth reading on their own, or a function computing them on demand.
+Suspects = Union[Sequence[Tuple[int, int]], Callable[[], Sequence[Tuple[int, int]]]]
 _MODEL_DIR = "model"
 WINDOW_TOKENS = 128
 _STRIDE = 32
@@ -215,10 +217,9 @@ class TransformerTier:
         """
         return [ids for ids, _ in self._pieces(text, suspects) if ids]
 
-    def _pieces(
-        self, text: str, suspects: Sequence[Tuple[int, int]]
-    ) -> List[Tuple[List[int], Tuple[int, int]]]:
-        """``pieces`` with the character range of ``text`` each one covers."""
+    def _pieces(self, text: str, suspects: Suspects) -> List[Tuple[List[int], Tuple[int, int]]]:
+        """``pieces`` with the character range of ``text`` each one covers. ``suspects`` may
+        be a function giving them: it is called only for a text too long to read whole."""
         self.load()
         tok = self._tokenizer
         try:
@@ -260,7 +261,7 @@ class TransformerTier:
         out.append(piece(0, body - 1))
         out.append(piece(len(ids) - body, len(ids) - 1))
         seen = {0, len(ids) - body}
-        for s, e in suspects:
+        for s, e in suspects() if callable(suspects) else suspects:
             if len(out) >= self.max_pieces:
                 break
             first = _token_at(offsets, s)
@@ -316,7 +317,7 @@ class TransformerTier:
         found = self.read(text, suspects)
         return 0.0 if found is None else found
 
-    def read(self, text: str, suspects: Sequence[Tuple[int, int]] = ()) -> Optional[float]:
+    def read(self, text: str, suspects: Suspects = ()) -> Optional[float]:
         """Attack probability of ``text``, or ``None`` when no piece of it is readable (see
         ``readable``; ciphertext is not read either): the model abstains and the rules,
         decoders and suffix detector decide."""

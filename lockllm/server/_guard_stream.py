@@ -117,8 +117,9 @@ def _blocked_message(results: List[Tuple[Finding, str]]) -> Tuple[str, List[str]
     ) + ")", kinds
 
 
-class BodyGuard:
-    """A sized (non-streamed) JSON answer."""
+class _Guard:
+    """What both guards hold: the answer's shape, the request's context, the policy, where
+    findings are reported, and the request id."""
 
     def __init__(
         self, shape: str, context: GuardContext, policy: Policy, report: Report, request_id: str
@@ -128,6 +129,15 @@ class BodyGuard:
         self.policy = policy
         self.report = report
         self.request_id = request_id
+
+
+class BodyGuard(_Guard):
+    """A sized (non-streamed) JSON answer."""
+
+    def __init__(
+        self, shape: str, context: GuardContext, policy: Policy, report: Report, request_id: str
+    ) -> None:
+        super().__init__(shape, context, policy, report, request_id)
         self.parts: List[bytes] = []
         self.size = 0
         self.holds = policy.holds
@@ -223,17 +233,13 @@ class _Held:
         self.dirty = dirty
 
 
-class StreamGuard:
+class StreamGuard(_Guard):
     """An SSE answer, event by event."""
 
     def __init__(
         self, shape: str, context: GuardContext, policy: Policy, report: Report, request_id: str
     ) -> None:
-        self.shape = shape
-        self.context = context
-        self.policy = policy
-        self.report = report
-        self.request_id = request_id
+        super().__init__(shape, context, policy, report, request_id)
         self.splitter = SSESplitter()
         self.channels: Dict[Tuple[Any, ...], _Channel] = {}
         self.held: List[_Held] = []
