@@ -202,3 +202,16 @@ def test_a_source_hint_does_not_hide_a_reworded_override(source: str) -> None:
     scanner = LocalScanner()
     assert not scanner.scan(REWORDED["override"], source=source).safe  # type: ignore[arg-type]
     assert scanner.scan(BENIGN_TWINS["override"], source=source).safe  # type: ignore[arg-type]
+
+
+@needs_runtime
+def test_a_window_reads_the_same_alone_and_beside_others() -> None:
+    # int8 layers quantise their input with one scale per call: windows run together would
+    # change each other's probabilities, so each window runs on its own.
+    tier = TransformerTier()
+    attack = tier.pieces(REWORDED["hand-off"])[0]
+    benign = tier.pieces("Quarterly sales rose in every region; the table lists them. " * 12)
+    alone = tier.probabilities([[attack]])[0]
+    beside = tier.probabilities([[*benign, attack]])[0]
+    assert beside == alone
+    assert tier.probabilities([[attack], benign]) == [alone, tier.probabilities([benign])[0]]
