@@ -207,18 +207,28 @@ def tool_event(arguments: str, call: int = 0) -> bytes:
     return chat_event(None, 0, tool_calls=[{"index": call, "function": {"arguments": arguments}}])
 
 
-@pytest.mark.parametrize("mode", ["redact", "block"])
-def test_exfiltration_in_tool_call_argument_deltas_blocks(mode: str) -> None:
-    arguments = json.dumps({"url": EXFIL}).replace("/", "\\/")  # escaped as JSON may be
+def test_exfiltration_in_tool_call_argument_deltas_blocks_or_is_redacted() -> None:
+    arguments = json.dumps({"url": EXFIL, "n": 2}).replace("/", "\\/")  # escaped as JSON may be
     data = b"".join(tool_event(p) for p in pieces(arguments, 3))
-    guard, reports = make(mode)
+    guard, reports = make("block")
     out, stopped = run(guard, data, [17])
     assert stopped
     assert b"response_blocked" in out
     assert b"Pemberton" not in out
-    assert reports[0] == (Finding("exfiltration", "collector.evil.example", 0, 0), "block") or (
-        reports[0][0].kind == "exfiltration" and reports[0][1] == "block"
+    assert reports[0][0].kind == "exfiltration"
+    assert reports[0][1] == "block"
+    guard, reports = make("redact")
+    out, stopped = run(guard, data, [17])
+    assert not stopped
+    assert b"Pemberton" not in out
+    joined = "".join(
+        call["function"]["arguments"]
+        for block in out.split(b"\n\n")
+        if block.startswith(b"data: {")
+        for call in json.loads(block[6:])["choices"][0]["delta"].get("tool_calls", [])
     )
+    assert json.loads(joined) == {"url": "[REDACTED_URL]", "n": 2}
+    assert [(f.kind, a) for f, a in reports] == [("exfiltration", "redact")]
 
 
 def test_tool_arguments_with_a_u_escaped_url_are_read() -> None:

@@ -7,7 +7,9 @@ prompts and the conversation, plants a canary when ``response_guard_canary`` is 
 body forwarded changes then), and returns a :class:`ResponseGuard`, or ``None`` when the
 guard is off or the path is not one it reads. The relay (``_upstream``) calls
 :meth:`ResponseGuard.open` with the answer's status and headers: a 2xx answer in JSON or
-SSE gets a ``BodyGuard`` or ``StreamGuard``; anything else is relayed unread. A compressed
+SSE gets a ``BodyGuard`` or ``StreamGuard``, and a Gemini ``:streamGenerateContent``
+answer in JSON without a ``Content-Length`` (an array streamed in pieces) an
+``ArrayStreamGuard``; anything else is relayed unread. A compressed
 answer cannot be read: it is blocked in ``redact`` / ``block`` modes and relayed (and
 reported) in ``audit``; the gateway asks providers for uncompressed answers whenever the
 guard is on.
@@ -25,6 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from . import _errors
 from ._context import REQUEST
 from ._guard import Finding, GuardContext
+from ._guard_array import ArrayStreamGuard
 from ._guard_shapes import plant_canary, shape_of, system_texts
 from ._guard_stream import (
     BLOCKED_CODE,
@@ -82,8 +85,12 @@ class ResponseGuard:
         request_id: str,
         provider: str,
         production: Any = None,
+        array_stream: bool = False,
     ) -> None:
         self.shape = shape
+        self.array_stream = array_stream
+        """A Gemini ``:streamGenerateContent`` answer: without ``alt=sse`` a JSON array
+        streamed in pieces."""
         self.context = context
         self.policy = policy
         self.request_id = request_id
@@ -102,7 +109,10 @@ class ResponseGuard:
         if ctype == b"text/event-stream":
             reader: Any = StreamGuard
         elif ctype == b"application/json" or ctype.endswith(b"+json"):
-            reader = BodyGuard
+            # A JSON array streamed (no length) is read object by object; a sized answer
+            # is read whole (it can still be refused with a 403).
+            streamed = self.array_stream and b"content-length" not in values
+            reader = ArrayStreamGuard if streamed else BodyGuard
         else:
             return None
         if encoding not in (b"", b"identity"):
@@ -201,4 +211,7 @@ def prepare(
         pii=pii if pii in PII_ACTIONS else None,
     )
     policy = Policy(mode, context.pii, getattr(settings, "response_guard_window", 400))
-    return body, ResponseGuard(shape, context, policy, request_id, provider, production)
+    streamed = path.split("?", 1)[0].rstrip("/").endswith(":streamGenerateContent")
+    return body, ResponseGuard(
+        shape, context, policy, request_id, provider, production, array_stream=streamed
+    )

@@ -8,7 +8,8 @@ count as OpenAI): ``chat`` (``…/chat/completions``), ``responses`` (``…/resp
 A :class:`Slot` is one string of model output inside a parsed JSON answer or stream event:
 the dict or list holding it and its key (so a redaction can replace it), the channel it
 belongs to in a stream (which choice, which tool call), whether it is a tool call's
-arguments, and whether it is a whole text (``full``) or a streamed piece of one.
+arguments (JSON text, or with ``structured`` an object), and whether it is a whole text
+(``full``) or a streamed piece of one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .._canary import add_canary
 __all__ = [
     "Slot",
     "error_event",
+    "gemini_error",
     "plant_canary",
     "shape_of",
     "slots",
@@ -29,13 +31,15 @@ __all__ = [
 
 
 class Slot(NamedTuple):
-    """One string of model output: ``holder[key]``."""
+    """One string of model output: ``holder[key]`` (with ``structured``: a tool call's
+    arguments as an object, read as its JSON text)."""
 
     holder: Any
     key: Any
     channel: Tuple[Any, ...]
     tool: bool
     full: bool
+    structured: bool = False
 
 
 def shape_of(path: str) -> Optional[str]:
@@ -121,19 +125,11 @@ def plant_canary(shape: str, body: Any) -> Optional[str]:
     return canary
 
 
-def _leaves(value: Any, channel: Tuple[Any, ...], out: List[Slot]) -> None:
-    """Every string inside a tool call's structured arguments (Anthropic, Gemini)."""
-    stack: List[Any] = [value]
-    budget = 100_000
-    while stack and budget:
-        budget -= 1
-        item = stack.pop()
-        pairs = item.items() if isinstance(item, dict) else enumerate(item)
-        for key, sub in pairs:
-            if isinstance(sub, str):
-                out.append(Slot(item, key, channel, True, True))
-            elif isinstance(sub, (dict, list)):
-                stack.append(sub)
+def _object_slot(holder: Any, key: str, channel: Tuple[Any, ...]) -> List[Slot]:
+    """Structured tool-call arguments (Anthropic ``input``, Gemini ``args``)."""
+    if isinstance(holder, dict) and isinstance(holder.get(key), (dict, list)):
+        return [Slot(holder, key, channel, True, True, True)]
+    return []
 
 
 def _str_slot(
@@ -215,8 +211,7 @@ def _anthropic(obj: Dict[str, Any], out: List[Slot]) -> None:
         blocks = obj.get("content")
     for k, block in enumerate(_dicts(blocks)):
         out += _str_slot(block, "text", ("text", k), False, True)
-        if isinstance(block.get("input"), (dict, list)):
-            _leaves(block["input"], ("tool", k), out)
+        out += _object_slot(block, "input", ("tool", k))
 
 
 def _gemini(obj: Any, out: List[Slot], stream: bool) -> None:
@@ -230,8 +225,7 @@ def _gemini(obj: Any, out: List[Slot], stream: bool) -> None:
             for part in parts:
                 out += _str_slot(part, "text", ("text", i), False, not stream)
                 call = part.get("functionCall") or part.get("function_call")
-                if isinstance(call, dict) and isinstance(call.get("args"), (dict, list)):
-                    _leaves(call["args"], ("tool", i), out)
+                out += _object_slot(call, "args", ("tool", i))
 
 
 def slots(shape: str, obj: Any, stream: bool) -> List[Slot]:
@@ -248,6 +242,25 @@ def slots(shape: str, obj: Any, stream: bool) -> List[Slot]:
     elif shape == "anthropic":
         _anthropic(obj, out)
     return out
+
+
+def gemini_error(message: str, request_id: str, kinds: List[str]) -> Dict[str, Any]:
+    """Gemini's own error object, with the LockLLM reason ``response_blocked``."""
+    return {
+        "error": {
+            "code": 403,
+            "message": message,
+            "status": "PERMISSION_DENIED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "response_blocked",
+                    "domain": "lockllm",
+                    "metadata": {"request_id": request_id, "findings": ",".join(kinds)},
+                }
+            ],
+        }
+    }
 
 
 def error_event(shape: str, message: str, request_id: str, kinds: List[str]) -> bytes:
@@ -277,22 +290,7 @@ def error_event(shape: str, message: str, request_id: str, kinds: List[str]) -> 
         }
         return b"event: error\ndata: " + dump(payload).encode() + b"\n\n"
     if shape == "gemini":
-        payload = {
-            "error": {
-                "code": 403,
-                "message": message,
-                "status": "PERMISSION_DENIED",
-                "details": [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "response_blocked",
-                        "domain": "lockllm",
-                        "metadata": {"request_id": request_id, "findings": ",".join(kinds)},
-                    }
-                ],
-            }
-        }
-        return b"data: " + dump(payload).encode() + b"\n\n"
+        return b"data: " + dump(gemini_error(message, request_id, kinds)).encode() + b"\n\n"
     payload = {
         "error": {
             "message": message,

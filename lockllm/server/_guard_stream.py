@@ -11,7 +11,14 @@ characters is found before any of it is sent; events without text go on as soon 
 nothing is held before them. A redacted event is re-serialised; every other event keeps
 its exact bytes. A block ends the stream with the provider's error event
 (``_guard_shapes.error_event``); a finding that can no longer be redacted (its start
-already sent, a tool call's arguments, a canary) blocks.
+already sent, a canary) blocks.
+
+A tool call's streamed arguments are JSON text: each channel of them is read through an
+``ArgumentLexer`` (``_guard_args``), so the window is read with its escapes decoded and a
+finding maps back to the raw argument text. One inside a single string value is masked
+there (the placeholder replaces whole escape sequences, so the arguments the client joins
+stay valid JSON); one that crosses a string's quotes or lies in a key blocks. For tool
+channels the window counts decoded characters.
 
 :class:`BodyGuard` reads a JSON answer whole (held in ``redact`` / ``block`` modes, read
 on the side in ``audit``): redacted, answered 403 ``response_blocked``, or relayed as is.
@@ -20,14 +27,26 @@ on the side in ``audit``): redacted, answered 403 ``response_blocked``, or relay
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _errors
 from ._guard import Finding, GuardContext
+from ._guard_args import (
+    ArgumentLexer,
+    Seg,
+    add_mask,
+    apply_masks,
+    label,
+    raw_span,
+    redact_arguments,
+    redact_object,
+)
 from ._guard_shapes import Slot, error_event, slots
 from ._sse import SSESplitter, parse_event
 
 __all__ = ["BodyGuard", "Policy", "StreamGuard", "MAX_BODY", "MAX_HELD", "json_headers"]
+__all__ += ["label"]
 
 RawHeaders = List[Tuple[bytes, bytes]]
 Report = Callable[[List[Tuple[Finding, str]]], None]
@@ -43,7 +62,6 @@ MAX_EVENT = 4 * 1024 * 1024
 BLOCKED_TYPE = "lockllm_response_error"
 BLOCKED_CODE = "response_blocked"
 _PII_ACTIONS = {"strip": "redact", "block": "block", "allow_with_warning": "audit"}
-_LABELS = {"prompt_leak": "[REDACTED_SYSTEM_PROMPT]", "exfiltration": "[REDACTED_URL]"}
 
 
 class Policy:
@@ -56,19 +74,15 @@ class Policy:
         self.window = window
         self.holds = mode in ("redact", "block") or pii_action in ("strip", "block")
 
-    def action(self, finding: Finding, tool: bool) -> str:
+    def action(self, finding: Finding) -> str:
+        """``audit``, ``redact`` or ``block``."""
         if finding.kind in ("pii", "secret") and self.pii_action is not None:
             action = _PII_ACTIONS.get(self.pii_action, "audit")
         else:
             action = self.mode
-        if action == "redact" and (tool or finding.kind == "canary_leak"):
-            return "block"  # arguments a program will run are not rewritten; no canary span
+        if action == "redact" and finding.kind == "canary_leak":
+            return "block"  # a canary is found in any reading: it has no single span
         return action
-
-
-def label(finding: Finding) -> str:
-    """The placeholder a redacted finding is replaced with."""
-    return _LABELS.get(finding.kind) or "[" + finding.detail.upper()[:40] + "]"
 
 
 def redact_text(text: str, found: List[Finding]) -> str:
@@ -93,11 +107,23 @@ def _check_full(
     results: List[Tuple[Finding, str]] = []
     changed = False
     for slot in found:
+        if slot.structured:
+            acted, rewritten = redact_object(context, policy.action, slot.holder, slot.key)
+            results += acted
+            changed = changed or rewritten
+            continue
         text = slot.holder[slot.key]
-        hits = context.find(text, slot.tool)
+        if slot.tool:
+            acted, redacted = redact_arguments(context, policy.action, text)
+            results += acted
+            if redacted is not None:
+                slot.holder[slot.key] = redacted
+                changed = True
+            continue
+        hits = context.find(text)
         if not hits:
             continue
-        acted = [(f, policy.action(f, slot.tool)) for f in hits]
+        acted = [(f, policy.action(f)) for f in hits]
         results += acted
         redact = [f for f, a in acted if a == "redact"]
         if redact:
@@ -209,27 +235,35 @@ def json_headers(headers: RawHeaders, length: int) -> RawHeaders:
 
 
 class _Channel:
-    """One stream of text pieces (a choice's text, a tool call's arguments)."""
+    """One stream of text pieces (a choice's text, a tool call's arguments).
 
-    __slots__ = ("masks", "released", "reported", "seen", "tail", "tool")
+    Positions: ``seen`` counts the raw characters of the pieces (masks and ``released``
+    are raw positions); ``progress`` counts what the window is measured in: the same for
+    text, decoded characters for a tool call's arguments (``lexer``), whose window
+    ``tail`` is mapped back to raw positions by ``segs``."""
+
+    __slots__ = ("lexer", "masks", "progress", "released", "reported", "seen", "segs", "tail")
 
     def __init__(self, tool: bool) -> None:
         self.seen = 0
+        self.progress = 0
         self.tail = ""
         self.released = 0
-        self.masks: List[List[Any]] = []  # [start, end, placeholder], in original positions
+        self.masks: List[List[Any]] = []  # [start, end, placeholder], in raw positions
         self.reported: List[Tuple[int, int]] = []
-        self.tool = tool
+        self.lexer: Optional[ArgumentLexer] = ArgumentLexer() if tool else None
+        self.segs: List[Seg] = []
 
 
 class _Held:
-    __slots__ = ("dirty", "ends", "obj", "pieces", "raw")
+    __slots__ = ("dirty", "ends", "kind", "obj", "pieces", "raw")
 
-    def __init__(self, raw: bytes, obj: Any, dirty: bool) -> None:
+    def __init__(self, raw: bytes, obj: Any, dirty: bool, kind: str = "event") -> None:
         self.raw = raw
         self.obj = obj
+        self.kind = kind
         self.pieces: List[Tuple[Tuple[Any, ...], int, Any, Any, str]] = []
-        self.ends: Dict[Tuple[Any, ...], int] = {}
+        self.ends: Dict[Tuple[Any, ...], Tuple[int, int]] = {}  # raw end, progress end
         self.dirty = dirty
 
 
@@ -296,11 +330,38 @@ class StreamGuard(_Guard):
         self._release(out, force=True)
         return found, [json.loads(parse_event(raw)[1] or "null") for raw in out]
 
+    # -- how events are framed (SSE here; ``_guard_array`` frames a JSON array) --------------
+
+    def _data(self, raw: bytes) -> Optional[str]:
+        """The JSON text an event carries (``None``: none)."""
+        return parse_event(raw)[1]
+
+    def _rebuild(self, raw: bytes, obj: Any) -> bytes:
+        """The event with its data lines replaced by one line of ``obj``'s JSON."""
+        newline = b"\r\n" if b"\r\n" in raw else (b"\n" if b"\n" in raw else b"\r")
+        lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        data = b"data: " + _compact(obj)
+        out: List[bytes] = []
+        for line in lines:
+            if not line:
+                continue
+            if line.startswith(b"data:"):
+                if data:
+                    out.append(data)
+                    data = b""
+                continue
+            out.append(line)
+        return newline.join(out) + newline + newline
+
+    def _error(self, results: List[Tuple[Finding, str]]) -> bytes:
+        message, kinds = _blocked_message(results)
+        return error_event(self.shape, message, self.request_id, kinds)
+
     # -- events ---------------------------------------------------------------------------
 
-    def _event(self, raw: bytes, out: List[bytes]) -> Optional[bytes]:
+    def _event(self, raw: bytes, out: List[bytes], kind: str = "event") -> Optional[bytes]:
         """Read one event; the error event to end with when it blocks."""
-        _, data = parse_event(raw)
+        data = self._data(raw)
         obj: Any = None
         if data is not None and data[:1] in ("{", "["):
             try:
@@ -309,11 +370,11 @@ class StreamGuard(_Guard):
                 obj = None
         found = slots(self.shape, obj, True) if obj is not None else []
         if not found:
-            self._hold(_Held(raw, None, False), out)
+            self._hold(_Held(raw, None, False, kind), out)
             return None
         full = [s for s in found if s.full]
         results, dirty = _check_full(self.context, self.policy, full)
-        held = _Held(raw, obj, dirty)
+        held = _Held(raw, obj, dirty, kind)
         for slot in found:
             if not slot.full:
                 results += self._piece(slot, held)
@@ -333,35 +394,47 @@ class StreamGuard(_Guard):
         start = channel.seen
         channel.seen += len(text)
         held.pieces.append((slot.channel, start, slot.holder, slot.key, text))
-        held.ends[slot.channel] = channel.seen
-        base = start - len(channel.tail)
-        segment = channel.tail + text
-        channel.tail = segment[-self.policy.window :] if self.policy.window else ""
+        window = self.policy.window
+        lexer = channel.lexer
+        segs: List[Seg] = []
+        if lexer is None:
+            reading = text
+            channel.progress = channel.seen
+        else:
+            reading, segs = lexer.feed(text)
+            segs = channel.segs + segs
+            channel.progress = lexer.decoded
+        held.ends[slot.channel] = (channel.seen, channel.progress)
+        base = channel.progress - len(reading) - len(channel.tail)
+        segment = channel.tail + reading
+        channel.tail = segment[-window:] if window else ""
+        found = self.context.find(segment)
+        starts = [s.dec for s in segs]
+        if lexer is not None:
+            floor = channel.progress - len(channel.tail)
+            cut = max(0, bisect_right(starts, floor) - 1)
+            channel.segs = segs[cut:]
+        if not found:
+            return []
         results: List[Tuple[Finding, str]] = []
-        for finding in self.context.find(segment, slot.tool):
-            if slot.tool:  # positions of unescaped arguments: the whole window counts
-                begin, end = base, channel.seen
+        for finding in found:
+            if lexer is None:
+                begin, end, inside = base + finding.start, base + finding.end, True
             else:
-                begin, end = base + finding.start, base + finding.end
+                begin, end, inside = raw_span(
+                    segs, starts, base + finding.start, base + finding.end
+                )
             new = not any(s < end and begin < e for s, e in channel.reported)
             channel.reported.append((begin, end))
-            action = self.policy.action(finding, slot.tool)
+            action = self.policy.action(finding)
             if action == "redact":
-                if begin < channel.released:
-                    action = "block"  # part of it is already out
+                if begin < channel.released or not inside:
+                    action = "block"  # part of it is already out, or it is not in one value
                 else:
-                    self._mask(channel, begin, end, label(finding))
+                    add_mask(channel.masks, begin, end, label(finding))
             if new or action == "block":
                 results.append((finding, action))
         return results
-
-    @staticmethod
-    def _mask(channel: _Channel, begin: int, end: int, placeholder: str) -> None:
-        for mask in channel.masks:
-            if mask[0] < end and begin < mask[1]:
-                mask[0], mask[1] = min(mask[0], begin), max(mask[1], end)
-                return
-        channel.masks.append([begin, end, placeholder])
 
     def _hold(self, held: _Held, out: List[bytes]) -> None:
         if not self.holds:
@@ -371,11 +444,14 @@ class StreamGuard(_Guard):
 
     def _release(self, out: List[bytes], force: bool) -> None:
         window = self.policy.window
+        channels = self.channels
         while self.held:
             event = self.held[0]
             ready = force or self.held_bytes > MAX_HELD
             if not ready:
-                ready = all(self.channels[c].seen - end >= window for c, end in event.ends.items())
+                ready = all(
+                    channels[c].progress - end >= window for c, (_, end) in event.ends.items()
+                )
             if not ready:
                 return
             self.held.pop(0)
@@ -387,50 +463,20 @@ class StreamGuard(_Guard):
         for key, start, holder, name, text in event.pieces:
             channel = self.channels[key]
             if channel.masks:
-                new = _apply_masks(text, start, channel.masks)
+                new = apply_masks(text, start, channel.masks)
                 if new != text:
                     holder[name] = new
                     dirty = True
-        for key, end in event.ends.items():
+        for key, (end, _) in event.ends.items():
             channel = self.channels[key]
             channel.released = max(channel.released, end)
-        return _rebuild(event.raw, event.obj) if dirty else event.raw
-
-    def _error(self, results: List[Tuple[Finding, str]]) -> bytes:
-        message, kinds = _blocked_message(results)
-        return error_event(self.shape, message, self.request_id, kinds)
-
-
-def _apply_masks(text: str, start: int, masks: List[List[Any]]) -> str:
-    end = start + len(text)
-    out: List[str] = []
-    pos = start
-    for m_start, m_end, placeholder in sorted(masks, key=lambda m: m[0]):
-        if m_end <= pos or m_start >= end:
-            continue
-        if m_start > pos:
-            out.append(text[pos - start : m_start - start])
-        if m_start >= pos:
-            out.append(placeholder)
-        pos = max(pos, m_end)
-    if pos < end:
-        out.append(text[pos - start :])
-    return "".join(out)
+            if channel.masks:  # masks wholly sent are done with
+                channel.masks = [m for m in channel.masks if m[1] > channel.released]
+            if len(channel.reported) > 64:
+                floor = channel.released - 2 * self.policy.window
+                channel.reported = [r for r in channel.reported if r[1] > floor]
+        return self._rebuild(event.raw, event.obj) if dirty else event.raw
 
 
-def _rebuild(raw: bytes, obj: Any) -> bytes:
-    """The event with its data lines replaced by one line of ``obj``'s JSON."""
-    newline = b"\r\n" if b"\r\n" in raw else (b"\n" if b"\n" in raw else b"\r")
-    lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-    data = b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-    out: List[bytes] = []
-    for line in lines:
-        if not line:
-            continue
-        if line.startswith(b"data:"):
-            if data:
-                out.append(data)
-                data = b""
-            continue
-        out.append(line)
-    return newline.join(out) + newline + newline
+def _compact(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
