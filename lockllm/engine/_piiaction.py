@@ -17,7 +17,7 @@ What leaves this module names entity types and counts, never a value.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import IO, Any, Callable, List, NamedTuple, Tuple
+from typing import IO, Any, Callable, List, NamedTuple, Optional, Tuple
 
 from .._details import PIIResult
 from .._vocabulary import PII_ACTIONS
@@ -118,16 +118,20 @@ class BodyOutcome(NamedTuple):
         return self.entity_count > 0
 
 
-def redact_body(body: Any, action: str) -> BodyOutcome:
+def redact_body(body: Any, action: str, mapping: Optional[RedactionMap] = None) -> BodyOutcome:
     """Find personal data and secrets in the strings of a decoded JSON body.
 
     Every string value is read except those under keys that hold identifiers, enums or
     encoded media (``model``, ``role``, ``type``, ``id``, ``data``, ``b64_json`` ...) and
     ``data:`` URLs. Object keys are left as they are. The walk is iterative (no depth
-    limit, no recursion) and reads each string once.
+    limit, no recursion) and reads each string once. ``mapping``: the request's
+    placeholders under ``strip``, shared with its other parts (its query string).
     """
     check_action(action)
-    mapping = RedactionMap() if action == "strip" else None
+    if action != "strip":
+        mapping = None
+    elif mapping is None:
+        mapping = RedactionMap()
     found: List[PIIEntity] = []
     root: List[Any] = [body]
     # (container, key) pairs whose string value is replaced in the copy.

@@ -424,7 +424,9 @@ class Gateway:
             meta.append((b"x-lockllm-scan-detail", base64.b64encode(detail)))
         if pii is not None:  # X-LockLLM-PII-Action (_piistep): 403, a redacted body, headers
             try:
-                body = await proxy_body(body, pii, meta, request_id)
+                query = request.scope.get("query_string", b"")
+                body, query = await proxy_body(body, pii, meta, request_id, query)
+                request.scope["query_string"] = query  # forwarded as stripped (_query)
             except PIIRefusal as refusal:
                 return _json(refusal.status, refusal.payload, request_id, refusal.headers)
         meta.append((b"x-lockllm-blocked", b"false"))

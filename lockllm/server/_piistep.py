@@ -7,13 +7,16 @@ runs.
 
 * ``/v1/scan``: the answer carries ``pii_result`` (``redacted_input`` under ``strip``);
   ``block`` answers 403 ``pii_detected``.
-* Proxy: every string of the JSON body is read (``engine._piiaction.redact_body``):
-  ``block`` answers 403 ``pii_detected`` and forwards nothing; ``strip`` forwards the
-  body with each finding replaced by its placeholder (the JSON re-encoded; the raw bytes
-  are never edited); ``allow_with_warning`` forwards the body unchanged. Each adds the
-  ``X-LockLLM-PII-*`` response headers. A body that is not JSON is read as UTF-8 text;
-  one that is neither (binary uploads) is not read; under ``strip`` a text body holding
-  personal data is refused with 403, since it cannot be redacted in place.
+* Proxy: every string of the JSON body is read (``engine._piiaction.redact_body``), and
+  every value of the query string (``_query.redact_query``): ``block`` answers 403
+  ``pii_detected`` and forwards nothing; ``strip`` forwards the body with each finding
+  replaced by its placeholder (the JSON re-encoded; the raw bytes are never edited) and
+  the query with each value holding one re-encoded redacted (one set of placeholders for
+  both); ``allow_with_warning`` forwards both unchanged. Each adds the
+  ``X-LockLLM-PII-*`` response headers, counting body and query together. A body that
+  is not JSON is read as UTF-8 text; one that is neither (binary uploads) is not read;
+  under ``strip`` a text body holding personal data is refused with 403, since it cannot
+  be redacted in place.
 
 Error bodies and headers name entity types and counts, never a value, and nothing here
 logs.
@@ -27,10 +30,12 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import anyio.to_thread
 
 from .._vocabulary import PII_ACTIONS
+from ..engine._pii import PIIEntity, RedactionMap, summarize
 from ..engine._piiaction import BodyOutcome, check_text, redact_body
 from ..errors import PIIDetectedError
 from . import _errors
 from ._inspect import Refusal, parse_json
+from ._query import redact_query
 
 __all__ = ["PIIRefusal", "proxy_body", "requested_action", "scan_input"]
 
@@ -111,14 +116,18 @@ async def scan_input(body: bytes, action: str, request_id: str) -> Dict[str, Any
     return result
 
 
-def _read(body: bytes, action: str) -> Tuple[Optional[BodyOutcome], bool]:
+def _read(
+    body: bytes, action: str, mapping: Optional[RedactionMap] = None
+) -> Tuple[Optional[BodyOutcome], bool]:
     """``(outcome, is_json)``; ``(None, False)`` for a body that is not text."""
+    if not body.strip():
+        return None, False
     try:
         data = parse_json(body)
     except Refusal:
         data = None
     else:
-        return redact_body(data, action), True
+        return redact_body(data, action, mapping), True
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -127,23 +136,43 @@ def _read(body: bytes, action: str) -> Tuple[Optional[BodyOutcome], bool]:
     return redact_body(text, "allow_with_warning"), False
 
 
-async def proxy_body(body: bytes, action: str, meta: List[Header], request_id: str) -> bytes:
-    """The body to forward under ``action``, its ``X-LockLLM-PII-*`` headers added to
-    ``meta``; ``PIIRefusal`` (403 ``pii_detected``) when it must not be forwarded."""
-    outcome, is_json = (None, False)
-    if body.strip():
-        outcome, is_json = await _run(len(body), _read, body, action)
+def _read_request(
+    body: bytes, query: bytes, action: str
+) -> Tuple[Optional[BodyOutcome], bool, List[PIIEntity], bytes]:
+    """The body's outcome and whether it is JSON; the query's findings and the query to
+    forward. One set of placeholders for both under ``strip``."""
+    mapping = RedactionMap() if action == "strip" else None
+    outcome, is_json = _read(body, action, mapping)
+    found, redacted = redact_query(query, mapping) if query else ([], query)
+    return outcome, is_json, found, redacted
+
+
+async def proxy_body(
+    body: bytes, action: str, meta: List[Header], request_id: str, query: bytes = b""
+) -> Tuple[bytes, bytes]:
+    """The body and the query string to forward under ``action``, their
+    ``X-LockLLM-PII-*`` headers added to ``meta``; ``PIIRefusal`` (403 ``pii_detected``)
+    when the request must not be forwarded."""
+    outcome, is_json, in_query, redacted_query = await _run(
+        len(body) + len(query), _read_request, body, query, action
+    )
     types, count = (outcome.entity_types, outcome.entity_count) if outcome else ((), 0)
+    if in_query:
+        query_types, query_count = summarize(in_query)
+        types, count = tuple(sorted({*types, *query_types})), count + query_count
     meta.append((b"x-lockllm-pii-detected", b"true" if count else b"false"))
     if count:
         meta.append((b"x-lockllm-pii-types", ",".join(types).encode()))
     meta.append((b"x-lockllm-pii-count", str(count).encode()))
     meta.append((b"x-lockllm-pii-action", action.encode()))
-    if not count or outcome is None or action == "allow_with_warning":
-        return body
-    if action == "strip" and is_json:
-        redacted = json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":"))
-        return redacted.encode("utf-8")
+    if not count or action == "allow_with_warning":
+        return body, query
+    body_found = outcome is not None and outcome.entity_count > 0
+    if action == "strip" and (is_json or not body_found):
+        if body_found and outcome is not None:
+            redacted = json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":"))
+            body = redacted.encode("utf-8")
+        return body, redacted_query
     meta.append((b"x-lockllm-blocked", b"true"))
     payload = _blocked(types, count, request_id)
     if action == "strip":  # a text body: nothing to redact in place, so nothing is sent
