@@ -9,12 +9,19 @@ string's quotes (blocks), and benign arguments relayed byte for byte.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+import httpx
 import pytest
+from _gateway import AUTH, running_gateway, serve_app
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
 
 from lockllm.server._guard import GuardContext
 from lockllm.server._guard_args import ArgumentLexer, raw_span, redact_arguments
@@ -367,3 +374,62 @@ def test_a_very_long_argument_value_costs_linear_time() -> None:
     timed(1000)  # warm up
     small, large = timed(5000), timed(40000)
     assert large < small * 8 * 4 + 0.5  # 8x the input: far from quadratic (64x)
+
+
+# -- through the gateway ------------------------------------------------------------------
+
+
+def test_tool_arguments_through_the_gateway() -> None:
+    script: Dict[str, Any] = {}
+
+    async def answer(request: Request) -> Response:
+        await request.body()
+        if script["ctype"] == "text/event-stream":
+
+            async def chunks() -> Any:
+                for chunk in script["chunks"]:
+                    yield chunk
+                    await asyncio.sleep(0.001)
+
+            return StreamingResponse(chunks(), media_type="text/event-stream")
+        return Response(b"".join(script["chunks"]), media_type="application/json")
+
+    app = Starlette(routes=[Route("/{path:path}", answer, methods=["POST"])])
+    with (
+        serve_app(app) as url,
+        running_gateway(
+            {"openai": (url + "/v1", "sk-up"), "anthropic": (url, "sk-up")}, response_guard="redact"
+        ) as gw,
+    ):
+        arguments = json.dumps({"to": EMAIL, "cmd": f"login {KEY}"})
+        data = b"".join(chat_tool(p) for p in pieces(arguments, 4)) + b"data: [DONE]\n\n"
+        script.update(
+            ctype="text/event-stream", chunks=[data[i : i + 9] for i in range(0, len(data), 9)]
+        )
+        headers = {**AUTH, "X-LockLLM-PII-Action": "strip"}
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+        reply = httpx.post(
+            f"{gw.url}/v1/proxy/openai/chat/completions", json=body, headers=headers, timeout=30
+        )
+        assert reply.status_code == 200
+        assert json.loads(chat_arguments(reply.content)[(0, 0)]) == {
+            "to": "[EMAIL]",
+            "cmd": "login [API_KEY]",
+        }
+        assert reply.content.endswith(b"data: [DONE]\n\n")
+        benign = json.dumps({"city": "Paris"})
+        data = b"".join(chat_tool(p) for p in pieces(benign, 3)) + b"data: [DONE]\n\n"
+        script.update(chunks=[data[i : i + 5] for i in range(0, len(data), 5)])
+        reply = httpx.post(
+            f"{gw.url}/v1/proxy/openai/chat/completions", json=body, headers=headers, timeout=30
+        )
+        assert reply.content == data  # byte for byte
+        use = {"type": "tool_use", "id": "t", "name": "send", "input": {"to": EMAIL, "n": 1}}
+        script.update(ctype="application/json", chunks=[json.dumps({"content": [use]}).encode()])
+        body = {"model": "c", "messages": [{"role": "user", "content": "hi"}]}
+        reply = httpx.post(
+            f"{gw.url}/v1/proxy/anthropic/v1/messages", json=body, headers=headers, timeout=30
+        )
+        assert reply.status_code == 200
+        assert reply.json()["content"][0]["input"] == {"to": "[EMAIL]", "n": 1}
+        assert int(reply.headers["content-length"]) == len(reply.content)

@@ -416,6 +416,9 @@ class StreamGuard(_Guard):
             channel.segs = segs[cut:]
         if not found:
             return []
+        if len(channel.reported) > 64:  # spans before this window cannot overlap a new one
+            floor = base if lexer is None else (segs[0].raw if segs else start)
+            channel.reported = [r for r in channel.reported if r[1] > floor]
         results: List[Tuple[Finding, str]] = []
         for finding in found:
             if lexer is None:
@@ -472,9 +475,6 @@ class StreamGuard(_Guard):
             channel.released = max(channel.released, end)
             if channel.masks:  # masks wholly sent are done with
                 channel.masks = [m for m in channel.masks if m[1] > channel.released]
-            if len(channel.reported) > 64:
-                floor = channel.released - 2 * self.policy.window
-                channel.reported = [r for r in channel.reported if r[1] > floor]
         return self._rebuild(event.raw, event.obj) if dirty else event.raw
 
 
