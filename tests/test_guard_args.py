@@ -118,6 +118,24 @@ def test_the_lexer_reads_escapes_split_anywhere_and_maps_back_to_raw() -> None:
     assert not raw_span(segs, starts, quote_at - 5, quote_at + 2)[2]  # across quotes
 
 
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_a_value_written_wholly_in_escapes_is_redacted_exactly(size: int) -> None:
+    value = "\u6771\u4eac " + EMAIL + "\n" + KEY + "\t\u00e9"
+    escaped = "".join(f"\\u{ord(c):04x}" for c in value)  # every character an escape
+    arguments = '{"v": "' + escaped + '", "w": "\\n\\n"}'
+    data = b"".join(chat_tool(p) for p in pieces(arguments, size))
+    guard, _ = stream("redact", pii="strip")
+    out, stopped = feed(guard, data, [23])
+    assert not stopped
+    expected = "\u6771\u4eac [EMAIL]\n[API_KEY]\t\u00e9"
+    assert json.loads(chat_arguments(out)[(0, 0)]) == {"v": expected, "w": "\n\n"}
+    _, redacted = redact_arguments(
+        context("strip"), Policy("redact", "strip", 400).action, arguments
+    )
+    assert redacted is not None
+    assert json.loads(redacted) == {"v": expected, "w": "\n\n"}
+
+
 # -- whole arguments ----------------------------------------------------------------------
 
 
@@ -357,6 +375,20 @@ def test_random_chunkings_give_the_same_valid_redacted_arguments() -> None:
     assert expected["a"] == (
         "x" * 50 + " mail [EMAIL] key [API_KEY] link [REDACTED_URL] " + "y" * 50
     )
+
+
+def test_a_huge_single_delta_is_redacted_like_small_ones() -> None:
+    filler = 'caf\u00e9\n"x" \\ ' * 1200  # past BIG_PIECE, dense with escapes
+    value = EMAIL + " " + filler + KEY + " " + filler + " " + EMAIL
+    arguments = json.dumps({"v": value, "w": [filler, "ok"]})
+    expected = {"v": "[EMAIL] " + filler + "[API_KEY] " + filler + " [EMAIL]", "w": [filler, "ok"]}
+    for cut in (len(arguments), 7000, 40):
+        data = b"".join(chat_tool(p) for p in pieces(arguments, cut))
+        guard, reports = stream("redact", pii="strip")
+        out, stopped = feed(guard, data, [1 << 20])
+        assert not stopped
+        assert json.loads(chat_arguments(out)[(0, 0)]) == expected
+        assert sorted(f.kind for f, _ in reports) == ["pii", "pii", "secret"]
 
 
 def test_a_very_long_argument_value_costs_linear_time() -> None:

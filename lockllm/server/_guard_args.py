@@ -27,16 +27,18 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._guard import Finding, GuardContext
+from ._guard import Finding, GuardContext, json_unescape
 
 __all__ = [
     "ArgumentLexer",
     "Seg",
     "apply_masks",
     "label",
+    "point",
     "raw_span",
+    "span_of",
     "redact_arguments",
     "redact_object",
 ]
@@ -47,6 +49,7 @@ _LABELS = {"prompt_leak": "[REDACTED_SYSTEM_PROMPT]", "exfiltration": "[REDACTED
 _OUTSIDE = re.compile(r'["{}\[\],:]')
 _INSIDE = re.compile(r'["\\]')
 _HEX = frozenset("0123456789abcdefABCDEF")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[^u])", re.DOTALL)
 _SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 MAX_DEPTH = 4096
 """Nesting followed to tell keys from values; deeper strings count as keys (not rewritten)."""
@@ -59,9 +62,10 @@ def label(finding: Finding) -> str:
 
 class Seg(NamedTuple):
     """``dlen`` characters of the reading from ``dec`` on come from ``rlen`` raw characters
-    from ``raw`` on: one for one when ``dlen == rlen``, else one escape sequence. ``tag``:
-    ``-1`` outside strings (quotes included), ``2k`` inside value string ``k``, ``2k + 1``
-    inside key string ``k``."""
+    from ``raw`` on, each from ``rlen // dlen`` of them: one for one, or a run of escape
+    sequences of one length (``\\n``: 2, ``\\u00e9``: 6). ``tag``: ``-1`` outside
+    strings (quotes included), ``2k`` inside value string ``k``, ``2k + 1`` inside key
+    string ``k``."""
 
     dec: int
     raw: int
@@ -81,6 +85,7 @@ class ArgumentLexer:
         "escape_at",
         "expect_key",
         "in_string",
+        "located",
         "raw",
         "stack",
         "strings",
@@ -98,16 +103,54 @@ class ArgumentLexer:
         self.stack: List[str] = []
         self.deep = 0  # levels past MAX_DEPTH
         self.expect_key = False
+        self.located: Dict[int, Tuple[int, int, int]] = {}
 
-    def feed(self, text: str) -> Tuple[str, List[Seg]]:
-        """The reading of ``text`` (the next piece) and its segments."""
+    def clone(self) -> ArgumentLexer:
+        """A lexer in this one's state (to read the same piece again)."""
+        twin = ArgumentLexer()
+        for name in self.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin.stack = list(self.stack)
+        twin.located = {}
+        return twin
+
+    def feed(
+        self, text: str, where: Sequence[int] = (), keep_from: Optional[int] = 0
+    ) -> Tuple[str, List[Seg]]:
+        """The reading of ``text`` (the next piece) and the segments of its characters that
+        end past reading position ``keep_from`` (``None``: none, so memory does not grow
+        with the text). ``where``: reading positions (ascending) whose characters are
+        located on the way, in ``located``: ``(raw start, raw end, tag)``."""
         out: List[str] = []
         segs: List[Seg] = []
         base = self.raw
         pos, size = 0, len(text)
+        wanted = list(where)[::-1]  # popped from the end: ascending
+        located = self.located
 
         def emit(chars: str, raw_at: int, rlen: int, tag: int) -> None:
-            segs.append(Seg(self.decoded, raw_at, len(chars), rlen, tag))
+            count = len(chars)
+            if wanted and wanted[-1] < self.decoded + count:
+                width = rlen // count
+                while wanted and wanted[-1] < self.decoded + count:
+                    place = wanted.pop()
+                    at = raw_at + (place - self.decoded) * width
+                    located[place] = (at, at + width, tag)
+            if keep_from is None or self.decoded + count <= keep_from:
+                out.append(chars)
+                self.decoded += count
+                return
+            last = segs[-1] if segs else None
+            if (  # an escape after escapes of its length: one segment for the run
+                last is not None
+                and rlen > len(chars) == 1
+                and last.tag == tag
+                and last.rlen == last.dlen * rlen
+                and last.raw + last.rlen == raw_at
+            ):
+                segs[-1] = Seg(last.dec, last.raw, last.dlen + 1, last.rlen + rlen, tag)
+            else:
+                segs.append(Seg(self.decoded, raw_at, len(chars), rlen, tag))
             out.append(chars)
             self.decoded += len(chars)
 
@@ -142,10 +185,18 @@ class ArgumentLexer:
                     emit('"', base + stop, 1, -1)
                     self.in_string = False
                     self.expect_key = False
-                else:
+                    pos = stop + 1
+                    continue
+                whole = _ESCAPE.match(text, stop)
+                if whole is None:  # cut by the piece's end (or not an escape): step by step
                     self.escape = "\\"
                     self.escape_at = base + stop
-                pos = stop + 1
+                    pos = stop + 1
+                    continue
+                code = whole.group(1)
+                char = chr(int(code[1:], 16)) if len(code) == 5 else _SIMPLE.get(code, code)
+                emit(char, base + stop, whole.end() - stop, self.tag)
+                pos = whole.end()
                 continue
             match = _OUTSIDE.search(text, pos)
             stop = size if match is None else match.end()
@@ -181,21 +232,26 @@ class ArgumentLexer:
             self.expect_key = False
 
 
+def point(segs: Sequence[Seg], starts: Sequence[int], place: int) -> Tuple[int, int, int]:
+    """``(raw start, raw end, tag)`` of the character at reading position ``place``."""
+    seg = segs[max(0, bisect_right(starts, place) - 1)]
+    width = seg.rlen // seg.dlen
+    at = seg.raw + (place - seg.dec) * width
+    return at, at + width, seg.tag
+
+
+def span_of(first: Tuple[int, int, int], last: Tuple[int, int, int]) -> Tuple[int, int, bool]:
+    """The raw span from the first character of a finding to its last (each ``point``'s
+    triple), and whether it lies inside one string value (so it may be rewritten)."""
+    tag = first[2]
+    return first[0], last[1], tag >= 0 and tag % 2 == 0 and last[2] == tag
+
+
 def raw_span(
     segs: Sequence[Seg], starts: Sequence[int], dstart: int, dend: int
 ) -> Tuple[int, int, bool]:
-    """The raw span of reading characters ``dstart:dend`` (``starts``: each segment's
-    ``dec``), and whether it lies inside one string value (so it may be rewritten)."""
-    first = segs[max(0, bisect_right(starts, dstart) - 1)]
-    last = segs[max(0, bisect_right(starts, dend - 1) - 1)]
-    begin = first.raw + (dstart - first.dec if first.dlen == first.rlen else 0)
-    if last.dlen == last.rlen:
-        end = last.raw + (dend - last.dec)
-    else:
-        end = last.raw + last.rlen
-    tag = first.tag
-    inside = tag >= 0 and tag % 2 == 0 and last.tag == tag and begin < end
-    return begin, end, inside
+    """``span_of`` reading characters ``dstart:dend`` (``starts``: each segment's ``dec``)."""
+    return span_of(point(segs, starts, dstart), point(segs, starts, dend - 1))
 
 
 def apply_masks(text: str, start: int, masks: Sequence[Sequence[Any]]) -> str:
@@ -239,6 +295,16 @@ def _parses(text: str) -> bool:
     return True
 
 
+def _in_one_value(lexer: ArgumentLexer, finding: Finding) -> Optional[Tuple[int, int]]:
+    """The raw span of a finding located by ``lexer``, if it lies in one string value."""
+    first = lexer.located.get(finding.start)
+    last = lexer.located.get(finding.end - 1)
+    if first is None or last is None:
+        return None
+    begin, end, inside = span_of(first, last)
+    return (begin, end) if inside else None
+
+
 def redact_arguments(
     context: GuardContext, action: Action, raw: str, valid: bool = False
 ) -> Tuple[List[Tuple[Finding, str]], Optional[str]]:
@@ -246,22 +312,26 @@ def redact_arguments(
     (``None``: unchanged). A finding to redact that cannot be rewritten safely (it is not
     inside one string value, or ``raw`` is not valid JSON) blocks instead. ``valid``:
     ``raw`` is known to be JSON."""
-    if not raw:
+    if not raw or not context.find(json_unescape(raw)):  # the common case: nothing at all
         return [], None
-    reading, segs = ArgumentLexer().feed(raw)
+    reading, _ = ArgumentLexer().feed(raw, keep_from=None)
     hits = context.find(reading)
     if not hits:
         return [], None
-    starts = [s.dec for s in segs]
+    # A second reading finds where the findings' ends are in the raw text (no map of the
+    # whole text is kept: its size would grow with every escape).
+    lexer = ArgumentLexer()
+    ends = {p for f in hits if f.end > f.start for p in (f.start, f.end - 1)}
+    lexer.feed(raw, sorted(ends), keep_from=None)
     results: List[Tuple[Finding, str]] = []
     masks: List[List[Any]] = []
     for finding in hits:
         act = action(finding)
         if act == "redact":
-            begin, end, inside = raw_span(segs, starts, finding.start, finding.end)
-            if inside and (valid or _parses(raw)):
+            span = _in_one_value(lexer, finding)
+            if span is not None and (valid or _parses(raw)):
                 valid = True
-                add_mask(masks, begin, end, label(finding))
+                add_mask(masks, span[0], span[1], label(finding))
             else:
                 act = "block"
         results.append((finding, act))

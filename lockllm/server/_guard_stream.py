@@ -38,9 +38,10 @@ from ._guard_args import (
     add_mask,
     apply_masks,
     label,
-    raw_span,
+    point,
     redact_arguments,
     redact_object,
+    span_of,
 )
 from ._guard_shapes import Slot, error_event, slots
 from ._sse import SSESplitter, parse_event
@@ -58,6 +59,8 @@ MAX_HELD = 256 * 1024
 can then only block)."""
 MAX_EVENT = 4 * 1024 * 1024
 """An SSE event larger than this is not read (relayed in audit mode, blocked otherwise)."""
+BIG_PIECE = 16 * 1024
+"""Tool-call argument pieces longer than this are read twice rather than mapped whole."""
 
 BLOCKED_TYPE = "lockllm_response_error"
 BLOCKED_CODE = "response_blocked"
@@ -397,23 +400,33 @@ class StreamGuard(_Guard):
         window = self.policy.window
         lexer = channel.lexer
         segs: List[Seg] = []
+        located: Dict[int, Tuple[int, int, int]] = {}
+        before: Optional[ArgumentLexer] = None
+        first_char = 0  # the reading position of the piece's first character
         if lexer is None:
             reading = text
             channel.progress = channel.seen
         else:
-            reading, segs = lexer.feed(text)
-            segs = channel.segs + segs
+            first_char = lexer.decoded
+            if len(text) > BIG_PIECE:  # read twice, keeping no map of the whole piece
+                before = lexer.clone()
+            reading, segs = lexer.feed(text, keep_from=None if before else 0)
             channel.progress = lexer.decoded
         held.ends[slot.channel] = (channel.seen, channel.progress)
         base = channel.progress - len(reading) - len(channel.tail)
         segment = channel.tail + reading
         channel.tail = segment[-window:] if window else ""
         found = self.context.find(segment)
-        starts = [s.dec for s in segs]
+        starts: List[int] = []
         if lexer is not None:
             floor = channel.progress - len(channel.tail)
-            cut = max(0, bisect_right(starts, floor) - 1)
-            channel.segs = segs[cut:]
+            if before is not None:  # the second reading: the new tail's map, the findings
+                ends = {base + p for f in found for p in (f.start, max(f.start, f.end - 1))}
+                _, segs = before.feed(text, sorted(p for p in ends if p >= first_char), floor)
+                located = before.located
+            segs = channel.segs + segs
+            starts = [s.dec for s in segs]
+            channel.segs = segs[max(0, bisect_right(starts, floor) - 1) :]
         if not found:
             return []
         if len(channel.reported) > 64:  # spans before this window cannot overlap a new one
@@ -424,8 +437,10 @@ class StreamGuard(_Guard):
             if lexer is None:
                 begin, end, inside = base + finding.start, base + finding.end, True
             else:
-                begin, end, inside = raw_span(
-                    segs, starts, base + finding.start, base + finding.end
+                at, last = base + finding.start, base + max(finding.start, finding.end - 1)
+                begin, end, inside = span_of(
+                    located.get(at) or point(segs, starts, at),
+                    located.get(last) or point(segs, starts, last),
                 )
             new = not any(s < end and begin < e for s, e in channel.reported)
             channel.reported.append((begin, end))
