@@ -114,6 +114,16 @@ def test_the_splitter_returns_every_byte_under_any_chunking() -> None:
             assert got == (objects if len(data) > 10 else [])
 
 
+def test_the_splitter_keeps_no_run_of_separators() -> None:
+    splitter = JSONArraySplitter()
+    units = splitter.feed(b"[")
+    for _ in range(100):
+        units += splitter.feed(b" \r\n" * 1000)
+        assert len(splitter) == 0
+    units += splitter.feed(b'{"a": 1}]')
+    assert [k for k, _ in units if k != "sep"] == ["open", "item", "close"]
+
+
 def test_the_splitter_is_linear_in_a_huge_string() -> None:
     def timed(n: int) -> float:
         data = array([item('a\\"b ' * n)])
@@ -220,6 +230,7 @@ def test_a_body_cut_inside_an_object_or_not_an_array() -> None:
     guard, reports = make("audit")
     out, _, _ = run(guard, b"not json at all", [4])
     assert out == b"not json at all"
+    assert [(f.detail, a) for f, a in reports] == [("not_an_array", "audit")]  # once
 
 
 # -- through the gateway ------------------------------------------------------------------

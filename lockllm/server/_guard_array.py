@@ -52,6 +52,7 @@ class ArrayStreamGuard(StreamGuard):
         self.array = JSONArraySplitter()
         self.opened = False  # the array's "[" went out
         self.items_out = 0  # objects that went out
+        self.unread = False  # the body is not an array, and that was reported
 
     def feed(self, chunk: bytes) -> Tuple[bytes, bool]:
         """Bytes to send now, and True when the answer must end (with those bytes)."""
@@ -79,7 +80,7 @@ class ArrayStreamGuard(StreamGuard):
         rest = self.array.rest()
         if rest.strip(_SEPARATORS):
             self._hold(_Held(rest, None, False, "tail"), out)
-            if cut:
+            if cut and not self.unread:
                 blocked = self._unreadable(detail)
                 if blocked is not None:
                     return None, b"".join(out) + blocked
@@ -101,9 +102,11 @@ class ArrayStreamGuard(StreamGuard):
                     return blocked
             elif kind == "tail" and not self.array.array and raw.strip(_SEPARATORS):
                 self._hold(_Held(raw, None, False, kind), out)
-                blocked = self._unreadable("not_an_array")
-                if blocked is not None:
-                    return blocked
+                if not self.unread:
+                    self.unread = True
+                    blocked = self._unreadable("not_an_array")
+                    if blocked is not None:
+                        return blocked
             else:
                 self._hold(_Held(raw, None, False, kind), out)
         return None

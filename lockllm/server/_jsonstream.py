@@ -8,6 +8,7 @@ are the input, byte for byte:
 * ``open``: everything up to and including the ``[``;
 * ``item``: the separators before an item (white space, the comma) and the item itself,
   complete (an object, an array, a string or a bare scalar);
+* ``sep``: separators (white space, commas) that arrived with no item after them yet;
 * ``close``: the separators before the ``]`` and the ``]``;
 * ``tail``: anything after the ``]`` (white space), or a body that does not start with
   ``[`` or ``{`` (not read);
@@ -99,8 +100,10 @@ class JSONArraySplitter:
                 start = at = end
             elif state == _BETWEEN:
                 match = _NOT_SEPARATOR.search(buf, at)
-                if match is None:
+                if match is None:  # separators only so far: they go on (none is kept)
                     at = size
+                    units.append(("sep", bytes(buf[start:at])))
+                    start = at
                     break
                 at = match.start()
                 if buf[at] == 0x5D:  # ]
@@ -115,6 +118,8 @@ class JSONArraySplitter:
                 match = _NOT_SPACE.search(buf, at)
                 if match is None:
                     at = size
+                    units.append(("sep", bytes(buf[start:at])))
+                    start = at
                     break
                 at = match.start()
                 if buf[at] == 0x5B:  # [
