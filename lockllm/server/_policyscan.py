@@ -82,6 +82,7 @@ def _scanner_for(base: Any, engine: Mapping[str, Any]) -> Any:
         allow=tuple(engine.get("allow", ())),
         categories=engine.get("categories"),
         model=classifier,
+        transformer=None if classifier is not None else engine.get("transformer"),
     )
     return _remember(_scanners, key, scanner)
 

@@ -36,7 +36,9 @@ ready soon after a kill, while the other workers go on serving.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import contextvars
 import logging
 import os
 import pickle
@@ -71,6 +73,9 @@ INLINE_SHARE = 0.5
 seconds; past it a small body goes to an idle worker (with none idle, it is scanned
 in-process all the same: queueing for a worker would be slower)."""
 INLINE_WINDOW = 0.05
+INLINE_THREADS = 4
+"""At most this many scan threads (and no more than the pool's workers, one per CPU): an
+engine with the transformer tier scans small bodies in them, off the event loop."""
 
 
 class ScanTimeout(Exception):
@@ -98,14 +103,26 @@ def _inline_scanner(engine: str) -> Any:
     ``None`` when the options name an ONNX model (its cost stays in the pool)."""
     import json
 
-    from ..engine import LocalScanner
+    from ._engine import scanner as build
 
     chosen = json.loads(engine) if engine else {}
     if chosen.get("model"):
         return None
-    scanner = LocalScanner(threshold=chosen.get("threshold"), allow=tuple(chosen.get("allow", ())))
+    scanner = build(engine)
     scanner.scan("warm up the rules, the decoders and the model", "medium")
     return scanner
+
+
+def _reads_with_transformer(engine: str) -> bool:
+    """Whether the engine the options ``engine`` name runs the transformer tier."""
+    import json
+
+    chosen = json.loads(engine) if engine else {}
+    if chosen.get("model") or chosen.get("transformer") is False:
+        return False
+    from ..engine._transformer import shared_tier
+
+    return shared_tier() is not None
 
 
 def request_size(method: str, argument: Any) -> Optional[int]:
@@ -236,6 +253,9 @@ class ScanPool:
         self.restarts = 0
         self.inline_calls = 0
         self._inline: Any = None
+        self._threads: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        """Runs the in-process scans of an engine with the transformer tier (``None``: the
+        rules-only engine, scanned on the event loop itself)."""
         self._window = (0.0, 0.0)  # (start, seconds spent scanning in-process since)
         self._workers: List[_Worker] = []
         self._idle: Optional[asyncio.Queue[_Worker]] = None
@@ -249,6 +269,11 @@ class ScanPool:
             self._inline = _inline_scanner(self.engine)
             if self._inline is None:
                 self.inline_bytes = 0
+            elif self._threads is None and _reads_with_transformer(self.engine):
+                self._threads = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=max(1, min(self.size, INLINE_THREADS)),
+                    thread_name_prefix="lockllm-scan",
+                )
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self.factory, self.engine))
 
@@ -279,6 +304,13 @@ class ScanPool:
         idle = await self._ready()
         size = request_size(method, argument) if self.inline_bytes else None
         small = size is not None and size <= self.inline_bytes and self._inline is not None
+        if small and self._threads is not None:
+            self.inline_calls += 1
+            return _unwrap(
+                await self._in_thread(
+                    self._threads, (self._inline, method, argument, sensitivity), deadline
+                )
+            )
         if small and self._inline_turn(loop.time(), idle):
             self.inline_calls += 1
             started = time.perf_counter()
@@ -308,6 +340,20 @@ class ScanPool:
             else:  # timed out, died, or the request was cancelled mid-call: replace it
                 await self._replace(worker)
         return _unwrap(reply)
+
+    @staticmethod
+    async def _in_thread(
+        threads: concurrent.futures.ThreadPoolExecutor, call: Any, deadline: float
+    ) -> Any:
+        """``answer(scanner, *call)`` in a scan thread, within the budget (the model's
+        inference releases the GIL: the loop goes on relaying, on another CPU)."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # the request's tracing context
+        work = loop.run_in_executor(threads, context.run, answer, *call)
+        try:
+            return await asyncio.wait_for(work, max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:  # the thread finishes on its own (a small body)
+            raise ScanTimeout() from None
 
     def _inline_turn(self, now: float, idle: asyncio.Queue[_Worker]) -> bool:
         """Scan this small body in-process? Yes while in-process scans took less than
@@ -375,9 +421,15 @@ class ScanPool:
         worker.kill()
         return _Worker(self.factory, self.engine)
 
+    def _stop_threads(self) -> None:
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
+
     def terminate(self) -> None:
         """Stop every worker now (blocking; :meth:`aclose` from a running loop)."""
         self._closed = True
+        self._stop_threads()
         for worker in self._workers:
             worker.unwatch()
         _kill_all(self._workers)
@@ -385,6 +437,7 @@ class ScanPool:
     async def aclose(self) -> None:
         """Stop every worker."""
         self._closed = True
+        self._stop_threads()
         for worker in self._workers:
             worker.unwatch()
         await asyncio.get_running_loop().run_in_executor(None, _kill_all, self._workers)

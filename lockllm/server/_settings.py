@@ -206,6 +206,7 @@ class Settings:
     threshold: Optional[float] = None
     allow: Tuple[str, ...] = ()
     model: Optional[str] = None
+    transformer: Optional[bool] = None  # False: rules only; None: the tier where installed
     # Per-key policies (issue 19): the policies file (``_policies``).
     policies: Optional[str] = None
     # The response guard (issue 18): off, audit, redact or block (``_guard_settings``).
@@ -300,7 +301,7 @@ class Settings:
                 "webhooks are signed: set LOCKLLM_SERVER_WEBHOOK_SECRET (webhook_secret), "
                 "at least 16 characters"
             )
-        _engine.check(self.threshold, self.allow, self.model)
+        _engine.check(self.threshold, self.allow, self.model, self.transformer)
         _guard_settings.check(self.response_guard, self.response_guard_window)
         if self.redis_url is not None and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigurationError(
@@ -310,7 +311,7 @@ class Settings:
 
     def engine_options(self) -> Dict[str, Any]:
         """The engine options that differ from the defaults (JSON-ready; for the workers)."""
-        return _engine.options(self.threshold, self.allow, self.model)
+        return _engine.options(self.threshold, self.allow, self.model, self.transformer)
 
     def with_generated_key(self) -> Tuple[Settings, Optional[str]]:
         """These settings with a fresh API key when none is configured (and auth is on)."""
