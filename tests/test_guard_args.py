@@ -465,3 +465,25 @@ def test_tool_arguments_through_the_gateway() -> None:
         assert reply.status_code == 200
         assert reply.json()["content"][0]["input"] == {"to": "[EMAIL]", "n": 1}
         assert int(reply.headers["content-length"]) == len(reply.content)
+
+
+def test_many_findings_cost_linear_time() -> None:
+    def timed(n: int, tool: bool) -> float:
+        value = " ".join(f"user{i}@example.org" for i in range(n))
+        if tool:
+            data = b"".join(chat_tool(p) for p in pieces(json.dumps({"v": value}), 8))
+        else:
+            content = [{"index": 0, "delta": {"content": p}} for p in pieces(value, 8)]
+            data = b"".join(sse({"choices": [c]}) for c in content)
+        guard, _ = stream("redact", pii="strip")
+        began = time.perf_counter()
+        out, stopped = feed(guard, data, [4096])
+        elapsed = time.perf_counter() - began
+        assert not stopped
+        assert b"@example.org" not in out
+        return elapsed
+
+    for tool in (True, False):
+        timed(100, tool)  # warm up
+        small, large = timed(500, tool), timed(2000, tool)
+        assert large < small * 4 * 4 + 0.5  # 4x the findings: nowhere near 16x

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._guard import Finding, GuardContext, json_unescape
@@ -256,35 +256,45 @@ def raw_span(
 
 def apply_masks(text: str, start: int, masks: Sequence[Sequence[Any]]) -> str:
     """``text`` (at ``start`` of a longer text) with each ``[begin, end, placeholder]`` of
-    ``masks`` (positions in the longer text) replaced; a placeholder goes where its mask
-    begins, the rest of the mask is left out of whatever piece holds it."""
+    ``masks`` (positions in the longer text, in order of ``begin``) replaced; a placeholder
+    goes where its mask begins, the rest of the mask is left out of whatever piece holds
+    it. Overlapping masks read as one (the first one's placeholder)."""
     end = start + len(text)
     out: List[str] = []
     pos = start
-    for m_start, m_end, placeholder in sorted(masks, key=lambda m: m[0]):
-        if m_end <= pos or m_start >= end:
+    for m_start, m_end, placeholder in masks:
+        if m_start >= end:
+            break
+        if m_end <= pos:
             continue
         if m_start > pos:
             out.append(text[pos - start : m_start - start])
         if m_start >= pos:
             out.append(placeholder)
         pos = max(pos, m_end)
+    if pos == start and not out:
+        return text
     if pos < end:
         out.append(text[pos - start :])
     return "".join(out)
 
 
 def add_mask(masks: List[List[Any]], begin: int, end: int, placeholder: str) -> None:
-    """Add a mask, merged with one it overlaps (both lie in the same string then); the
-    merged mask keeps the placeholder of the longer finding (a streamed key read first in
-    part, then whole, is named by its whole reading)."""
-    for mask in masks:
-        if mask[0] < end and begin < mask[1]:
-            if end - begin > mask[1] - mask[0]:
-                mask[2] = placeholder
-            mask[0], mask[1] = min(mask[0], begin), max(mask[1], end)
-            return
-    masks.append([begin, end, placeholder])
+    """Add a mask to ``masks`` (disjoint, in order); merged with those it overlaps (they lie
+    in the same string then), keeping the placeholder of the longest finding (a streamed
+    key read first in part, then whole, is named by its whole reading)."""
+    after = bisect_left(masks, [end])  # the first mask that starts at or after ``end``
+    first = after
+    while first and masks[first - 1][1] > begin:
+        first -= 1
+    if first == after:
+        masks.insert(after, [begin, end, placeholder])
+        return
+    longest = max(masks[first:after], key=lambda m: m[1] - m[0])
+    if end - begin > longest[1] - longest[0]:
+        longest = [begin, end, placeholder]
+    merged = [min(begin, masks[first][0]), max(end, masks[after - 1][1]), longest[2]]
+    masks[first:after] = [merged]
 
 
 def _parses(text: str) -> bool:
@@ -324,19 +334,22 @@ def redact_arguments(
     ends = {p for f in hits if f.end > f.start for p in (f.start, f.end - 1)}
     lexer.feed(raw, sorted(ends), keep_from=None)
     results: List[Tuple[Finding, str]] = []
-    masks: List[List[Any]] = []
+    spans: List[Tuple[int, int, str]] = []
     for finding in hits:
         act = action(finding)
         if act == "redact":
             span = _in_one_value(lexer, finding)
             if span is not None and (valid or _parses(raw)):
                 valid = True
-                add_mask(masks, span[0], span[1], label(finding))
+                spans.append((span[0], span[1], label(finding)))
             else:
                 act = "block"
         results.append((finding, act))
-    if not masks or any(a == "block" for _, a in results):
+    if not spans or any(a == "block" for _, a in results):
         return results, None
+    masks: List[List[Any]] = []
+    for begin, end, placeholder in sorted(spans, key=lambda s: s[0]):
+        add_mask(masks, begin, end, placeholder)
     return results, apply_masks(raw, 0, masks)
 
 

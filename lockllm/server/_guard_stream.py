@@ -443,7 +443,8 @@ class StreamGuard(_Guard):
                     located.get(last) or point(segs, starts, last),
                 )
             new = not any(s < end and begin < e for s, e in channel.reported)
-            channel.reported.append((begin, end))
+            if new:  # one read again as the window moves is not listed again
+                channel.reported.append((begin, end))
             action = self.policy.action(finding)
             if action == "redact":
                 if begin < channel.released or not inside:
@@ -488,8 +489,12 @@ class StreamGuard(_Guard):
         for key, (end, _) in event.ends.items():
             channel = self.channels[key]
             channel.released = max(channel.released, end)
-            if channel.masks:  # masks wholly sent are done with
-                channel.masks = [m for m in channel.masks if m[1] > channel.released]
+            masks = channel.masks
+            if masks and masks[0][1] <= channel.released:  # masks wholly sent are done with
+                done = 1
+                while done < len(masks) and masks[done][1] <= channel.released:
+                    done += 1
+                del masks[:done]
         return self._rebuild(event.raw, event.obj) if dirty else event.raw
 
 
