@@ -48,6 +48,7 @@ __all__ = [
     "add_serve_arguments",
     "build_settings",
     "environment_help",
+    "http_protocol",
     "run_serve",
     "worker_app",
 ]
@@ -300,12 +301,10 @@ def bind_problem(host: str, port: int) -> Optional[str]:
 
 def uvicorn_options(settings: Settings, log_level: str = "info") -> dict[str, Any]:
     """The uvicorn settings the gateway runs with (shared with the tests and benchmarks)."""
-    from ._limits import LockLLMH11Protocol  # imports uvicorn: only when it is used
-
     return {
         # Request-head timeout and connection cap (GATEWAY-HARDEN, see _limits); idle
         # keep-alive connections closed after 5 s.
-        "http": LockLLMH11Protocol,
+        "http": http_protocol(),
         "timeout_keep_alive": 5,
         "host": settings.host,
         "port": settings.port,
@@ -317,6 +316,19 @@ def uvicorn_options(settings: Settings, log_level: str = "info") -> dict[str, An
         "timeout_graceful_shutdown": 30,
         "lifespan": "on",
     }
+
+
+def http_protocol() -> Any:
+    """The HTTP protocol class the gateway runs under uvicorn: httptools' parser (in C)
+    where httptools is installed (``_fastproto``), else h11's; both with the connection
+    limits of ``_limits``. Imports uvicorn: only when it is used."""
+    try:
+        from ._fastproto import LockLLMHttpToolsProtocol
+    except ImportError:
+        from ._limits import LockLLMH11Protocol
+
+        return LockLLMH11Protocol
+    return LockLLMHttpToolsProtocol
 
 
 def _display(host: str) -> str:

@@ -1,14 +1,17 @@
 """Connection limits for ``lockllm serve`` under uvicorn, and a log-storm filter.
 
-* :class:`LockLLMH11Protocol` is uvicorn's h11 protocol with two more rules: a connection
-  whose request head (request line and headers) is not complete within
-  ``header_timeout`` seconds of connecting, or of the previous response, is closed; and
-  a connection beyond ``max_connections`` open ones is closed as soon as it is accepted.
-  Idle keep-alive connections are closed by uvicorn's ``timeout_keep_alive``. Together
-  they stop a client from holding thousands of silent or trickling sockets until the
-  process runs out of file descriptors. The limits come from the app's lifespan state
-  (``STATE_KEY``, which the gateway's lifespan sets from its settings), so two gateways
-  in one process keep their own; the class travels to ``--workers`` processes by name.
+* :class:`ConnectionLimits` adds two rules to a uvicorn HTTP protocol: a connection whose
+  request head (request line and headers) is not complete within ``header_timeout``
+  seconds of connecting, or of the previous response, is closed; and a connection beyond
+  ``max_connections`` open ones is closed as soon as it is accepted. Idle keep-alive
+  connections are closed by uvicorn's ``timeout_keep_alive``. Together they stop a client
+  from holding thousands of silent or trickling sockets until the process runs out of
+  file descriptors. The limits come from the app's lifespan state (``STATE_KEY``, which
+  the gateway's lifespan sets from its settings), so two gateways in one process keep
+  their own; the classes travel to ``--workers`` processes by name.
+  :class:`LockLLMH11Protocol` is uvicorn's h11 protocol with them; ``_fastproto`` has the
+  httptools one the gateway prefers (the same limits, plus h11's bound on a request
+  head's size, which httptools' parser does not have).
 * :class:`RepeatFilter` lets the same log message through at most ``burst`` times per
   ``interval`` seconds, then says how many it dropped (an ``EMFILE`` accept storm writes
   one traceback per attempt otherwise). Access-log lines all differ (request ids), so
@@ -27,6 +30,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = [
     "STATE_KEY",
+    "ConnectionLimits",
     "LockLLMH11Protocol",
     "RepeatFilter",
     "connection_cap",
@@ -37,38 +41,54 @@ STATE_KEY = "lockllm.connection_limits"
 """Lifespan-state key of ``(header_timeout, max_connections)``."""
 
 
-class LockLLMH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus a request-head timeout and a connection cap."""
+class ConnectionLimits:
+    """A request-head timeout and a connection cap, for a uvicorn HTTP protocol class
+    (mixed in before it: it relies on uvicorn's ``cycle``, ``connections``,
+    ``app_state``, ``loop``, ``transport`` and ``on_response_complete``)."""
 
     header_timeout: float = 5.0
     max_connections: int = 1000
     _head_timer: Optional[asyncio.TimerHandle] = None
     _head_cycle: Any = None
+    # What uvicorn's protocol classes provide.
+    app_state: Dict[str, Any]
+    connections: Any
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
 
     def _limits(self) -> Tuple[float, int]:
         limits = self.app_state.get(STATE_KEY)
         return limits if limits else (self.header_timeout, self.max_connections)
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         if len(self.connections) > self._limits()[1]:
             transport.abort()  # over the cap: no request is read from it
             return
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if self.cycle is not None and self.cycle is not self._head_cycle:
             self._disarm()  # a request head was parsed: the app owns the connection now
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
+        super().on_response_complete()  # type: ignore[misc]
+        # A pipelined request already read may be running now: its connection is the
+        # app's until that response completes too (then the timer is armed).
+        running = self.cycle is not None and not self.cycle.response_complete
+        if not running and not self.transport.is_closing():
             self._arm()
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    @property
+    def waiting_for_head(self) -> bool:
+        """True while the timer runs: no request head parsed since it was armed."""
+        return self._head_timer is not None
 
     def _arm(self) -> None:
         self._disarm()
@@ -84,6 +104,10 @@ class LockLLMH11Protocol(H11Protocol):
         self._head_timer = None
         if self.cycle is self._head_cycle and not self.transport.is_closing():
             self.transport.close()  # no new request head in time
+
+
+class LockLLMH11Protocol(ConnectionLimits, H11Protocol):
+    """uvicorn's h11 protocol, plus a request-head timeout and a connection cap."""
 
 
 def connection_cap(configured: int) -> int:

@@ -22,10 +22,14 @@ scheduling of two processes on the same CPUs that every pooled call pays (at 50 
 in flight, the pool alone cut the gateway's throughput several-fold). Under load the two
 share the work: once in-process scans took ``INLINE_SHARE`` of the loop's time in the
 current ``INLINE_WINDOW``, small bodies go to idle workers too (on other CPUs), so the loop
-keeps time for relaying. Larger bodies, any
-engine with an ONNX model, and any engine not built by the default factory (a test's
-deliberately slow one, say) always go to the pool, where a worst case is cut at its budget
-without stalling anyone else.
+keeps time for relaying. That is the rules-only engine (``transformer = false``). The
+default engine also reads texts with the transformer tier (an ONNX model, about 2 ms of
+CPU for a short prompt): its small bodies are scanned in a few scan threads of the gateway
+process instead, since the model's inference releases the GIL: the loop goes on relaying
+while the model runs on another CPU, with no pipe round trip. Larger bodies, any engine
+with an ONNX model of the operator's (``model``), and any engine not built by the default
+factory (a test's deliberately slow one, say) always go to the pool, where a worst case is
+cut at its budget without stalling anyone else.
 
 Workers are plain ``python -m lockllm.server._scanworker`` processes (not
 ``multiprocessing``, which would re-import the ``__main__`` module of whatever started

@@ -3,7 +3,8 @@
 The client's LockLLM key never leaves the gateway, and the provider key is added here
 only, on the request to that provider. Responses are relayed chunk by chunk as they
 arrive (``aiter_raw``: bytes exactly as the provider sent them, compressed or not), and
-the upstream response is closed as soon as the client goes away.
+the upstream response is closed as soon as the client goes away. Connections are plain
+asyncio protocols (``_aionet``), each request leaving in one ``send()``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpcore
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ._aionet import Backend
 from ._context import note
 from ._egress import Proxy, ssl_context
 from ._settings import Settings, Upstream
@@ -112,7 +114,7 @@ class _CoalescingStream(httpcore.AsyncNetworkStream):
 
 class _CoalescingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, inner: Optional[httpcore.AsyncNetworkBackend] = None) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or Backend()  # plain asyncio (``_aionet``), not anyio
 
     async def connect_tcp(
         self,
@@ -209,6 +211,11 @@ class UpstreamPool:
         if self._slots is None:
             self._slots = anyio.Semaphore(self._cap)
         slots = self._slots
+        try:
+            slots.acquire_nowait()  # a free slot: no timeout scope to open
+            return slots
+        except anyio.WouldBlock:
+            pass
         try:
             with anyio.fail_after(self._timeouts["pool"]):
                 await slots.acquire()
