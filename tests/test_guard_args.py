@@ -172,6 +172,10 @@ def test_a_finding_across_string_boundaries_or_in_a_key_blocks() -> None:
     results, redacted = redact_arguments(context("strip"), policy.action, json.dumps({EMAIL: 1}))
     assert redacted is None
     assert [(f.kind, a) for f, a in results] == [("pii", "block")]
+    number = '{"card": 4111111111111111}'  # a number cannot hold a placeholder
+    results, redacted = redact_arguments(context("strip"), policy.action, number)
+    assert redacted is None
+    assert [(f.detail, a) for f, a in results] == [("credit_card", "block")]
     bad = '{"to": "' + EMAIL + '", oops'  # not JSON: not rewritten
     results, redacted = redact_arguments(context("strip"), policy.action, bad)
     assert redacted is None
