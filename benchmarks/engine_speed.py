@@ -2,7 +2,7 @@
 worst case on pathological inputs.
 
     python benchmarks/engine_speed.py [--old bcaf0ce] [--no-old] [--sizes 4K,100K,1M]
-        [--old-timeout 10] [--quick]
+        [--old-timeout 10] [--quick] [--tables ordinary,tiers,worst] [--candidate DIR]
 
 1. Ordinary inputs (a 200-character prompt, a 2 KB prompt benign and with an attack, a
    100 KB document with an attack near the end, 100 KB of triggers): median and p99 of
@@ -25,7 +25,9 @@ writing another and listing it in ``TABLES``.
 
 3. The two tiers of this tree side by side: rules and linear models only
    (``LocalScanner(transformer=False)``) and with the transformer tier
-   (``transformer=True``; onnxruntime on one thread).
+   (``transformer=True``; onnxruntime on one thread); with ``--candidate DIR``, a third
+   column times another model directory (say a smaller student from
+   ``scripts/train_model.py --layers 0,2,4``) in place of the shipped model.
 
 Targets: rules only, ordinary 2 KB median <= 1 ms; with the model, 2 KB <= 10 ms and 100 KB
 <= 300 ms; worst case <= 10 ms at 4 KB and <= 5 s at 1 MB (with the model).
@@ -65,6 +67,10 @@ sys.path.insert(0, sys.argv[1])
 from lockllm.engine import LocalScanner
 cases = json.loads(sys.stdin.read())
 tier = sys.argv[2] if len(sys.argv) > 2 else "default"
+if tier.startswith("model:"):  # another model directory in place of the shipped one
+    import lockllm.engine._transformer as transformer
+    transformer._shared = transformer.TransformerTier(path=tier[len("model:"):])
+    tier = "model"
 scanner = LocalScanner() if tier == "default" else LocalScanner(transformer=tier == "model")
 scanner.scan("warm-up: load the weights")
 out = {}
@@ -93,6 +99,7 @@ class Run:
     commit: str
     old_timeout: float
     scale: float  # share of the ordinary scans to run (--quick: 0.1)
+    candidate: Optional[str] = None  # another model directory, timed beside the shipped one
 
 
 def _ordinary_cases(scale: float = 1.0) -> List[Tuple[str, str, int]]:
@@ -191,17 +198,33 @@ def tiers_table(run: Run) -> None:
     rules = _run(ROOT, cases, tier="rules")
     progress("tiers: ordinary inputs with the transformer tier (onnxruntime, one thread)")
     model = _run(ROOT, cases, tier="model")
+    other = None
+    if run.candidate is not None:
+        progress(f"tiers: ordinary inputs with the model in {run.candidate}")
+        other = _run(ROOT, cases, tier=f"model:{run.candidate}")
+        assert other is not None
     assert rules is not None
     assert model is not None
     print("## The two tiers of this tree (one core; ratio = with the model / rules only)\n")
-    print("| input | rules only median ms | p99 | with the model median ms | p99 | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    head = "| input | rules only median ms | p99 | with the model median ms | p99 | ratio |"
+    rule = "|---|---:|---:|---:|---:|---:|"
+    if other is not None:
+        head += " candidate model median ms | p99 | ratio |"
+        rule += "---:|---:|---:|"
+    print(head)
+    print(rule)
     for name, _, _ in cases:
         r, m = statistics.median(rules[name]), statistics.median(model[name])
-        print(
+        row = (
             f"| {name} | {r:.3f} | {_p99(rules[name]):.3f} | {m:.3f} | "
             f"{_p99(model[name]):.3f} | {m / r:.1f} |"
         )
+        if other is not None:
+            c = statistics.median(other[name])
+            row += f" {c:.3f} | {_p99(other[name]):.3f} | {c / r:.1f} |"
+        print(row)
+    if run.candidate is not None:
+        print(f"\ncandidate model: {run.candidate}")
     print()
 
 
@@ -272,6 +295,16 @@ def main() -> None:
         action="store_true",
         help="a tenth of the ordinary scans, worst case at 4K only, no old engine",
     )
+    parser.add_argument(
+        "--candidate",
+        default=None,
+        help="a model directory (scripts/train_model.py --out) timed beside the shipped model",
+    )
+    parser.add_argument(
+        "--tables",
+        default="ordinary,tiers,worst",
+        help="which tables to print (comma-separated: ordinary, tiers, worst)",
+    )
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s.strip()]
     if args.quick:
@@ -282,9 +315,13 @@ def main() -> None:
         if not (args.no_old or args.quick):
             progress(f"extracting the engine of {args.old} with git archive")
             old = _extract(args.old, Path(tmp))
-        run = Run(sizes, old, args.old, args.old_timeout, 0.1 if args.quick else 1.0)
+        run = Run(
+            sizes, old, args.old, args.old_timeout, 0.1 if args.quick else 1.0, args.candidate
+        )
+        chosen = {t.strip() for t in args.tables.split(",")}
         for table in TABLES:
-            table(run)
+            if table.__name__.replace("_table", "") in chosen:
+                table(run)
 
 
 if __name__ == "__main__":
