@@ -188,3 +188,36 @@ def test_writes_of_one_turn_leave_in_one_write_and_close_flushes_them() -> None:
         assert inner.aborted
 
     asyncio.run(go())
+
+
+_KEY = b"Authorization: Bearer lockllm-test-gateway-key-0123456789\r\n"
+_REFUSED = {
+    "content-length and chunked": b"POST /v1/scan HTTP/1.1\r\nHost: a\r\n"
+    + _KEY
+    + b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "two content-lengths": b"POST /v1/scan HTTP/1.1\r\nHost: a\r\n"
+    + _KEY
+    + b"Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+    "bad chunk size": b"POST /v1/scan HTTP/1.1\r\nHost: a\r\n"
+    + _KEY
+    + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    "unknown transfer coding": b"POST /v1/scan HTTP/1.1\r\nHost: a\r\n"
+    + _KEY
+    + b"Transfer-Encoding: xchunked\r\n\r\n",
+    "NUL in a header": b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\x00c\r\n\r\n",
+    "HTTP/0.9 request line": b"GET /healthz\r\n\r\n",
+    "HTTP/1.1 without Host": b"GET /healthz HTTP/1.1\r\n\r\n",
+    "two Host headers": b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    "space before the colon": b"GET /healthz HTTP/1.1\r\nHost : a\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_REFUSED))
+def test_malformed_or_ambiguous_heads_are_refused(gateway_url: str, name: str) -> None:
+    sock = _connect(gateway_url)
+    try:
+        sock.sendall(_REFUSED[name])
+        answer = _read_all(sock, scaled(5))
+        assert answer.startswith(b"HTTP/1.1 400"), (name, answer[:40])
+    finally:
+        sock.close()

@@ -3,10 +3,13 @@
 :class:`LockLLMHttpToolsProtocol` is uvicorn's httptools protocol (the llhttp parser, in
 C, where h11 parses in Python) with every limit :class:`~._limits.LockLLMH11Protocol`
 enforces (the request-head timeout and the connection cap of
-:class:`~._limits.ConnectionLimits`), plus the one h11 brings by itself and llhttp lacks:
-a request head (request line and headers) larger than ``MAX_HEAD_BYTES`` is answered 400
-and the connection closed. Bytes are counted from the last parsed head, body or message
-end, so the bound holds to within one socket read.
+:class:`~._limits.ConnectionLimits`), plus the checks h11 makes by itself and llhttp does
+not: a request head (request line and headers) larger than ``MAX_HEAD_BYTES`` is answered
+400 and the connection closed (bytes are counted from the last parsed head, body or
+message end, so the bound holds to within one socket read); so are an HTTP/0.9 request
+line, an HTTP/1.1 request without a ``Host`` header and a request with two. Where the two
+parsers differ otherwise, llhttp is the stricter (a folded header line, a bare LF as line
+end: 400).
 
 It also writes less: whatever the app sends in one turn of the event loop (a response
 head and a body that was already there, the last chunk and the end of a chunked body)
@@ -105,6 +108,13 @@ class LockLLMHttpToolsProtocol(ConnectionLimits, HttpToolsProtocol):
     # Parser callbacks: each one ends the head in progress, so the count restarts.
     def on_headers_complete(self) -> None:
         self._head_bytes = 0
+        # What h11 refuses and llhttp lets through (RFC 9112 section 3.2): a request
+        # that is not HTTP/1.0 or 1.1 (an HTTP/0.9 request line), an HTTP/1.1 request
+        # without a Host header, any request with two. Raised here, it is answered 400.
+        version = self.parser.get_http_version()
+        hosts = sum(1 for name, _ in self.headers if name == b"host")
+        if version not in ("1.0", "1.1") or hosts > 1 or (version == "1.1" and not hosts):
+            raise ValueError("not an HTTP/1.x request head the gateway accepts")
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
