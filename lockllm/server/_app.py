@@ -481,7 +481,9 @@ class Gateway:
         if not any(name == b"x-request-id" for name, _ in headers):
             headers.append((b"x-request-id", request_id.encode()))
         headers.extend(meta)
-        relay = UpstreamResponse(response, headers, self.client(), connection, guard)
+        # The guard reads large pieces of the answer in a thread (``_guard_offload``).
+        answer = response if guard is None else guard.upstream(response)
+        relay = UpstreamResponse(answer, headers, self.client(), connection, guard)
         # A provider that echoes its key (or ours) must not hand it to the caller.
         return MaskedResponse(relay, (upstream.key or "", *_presented(request, 8)))  # type: ignore[return-value]
 

@@ -25,7 +25,10 @@ Secrets (always) and personal data (with a PII action) come from the engine's de
 ``lockllm.engine.find_pii``.
 
 Every loop is bounded: places per window, URLs per text; each check costs
-time linear in the text read, after indexing the prompt once.
+time linear in the text read, after indexing the prompt once. A large piece is read in a
+worker thread (``_guard_offload``): folding and the regular-expression scans go through
+it in slices of ``SLICE`` characters, so that no single call holds the interpreter lock
+(and the event loop) for long.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import base64
 import binascii
 import codecs
 import re
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 from urllib.parse import unquote_plus, urlsplit
 
 from .._canary import _fold, canary_leaked
@@ -52,8 +55,12 @@ MAX_PLACES = 4
 """Places of one window in the reference that a hit is extended from."""
 MAX_REFERENCE = 256 * 1024
 """Folded characters of a system prompt or a conversation indexed (the rest is not read)."""
+SLICE = 64 * 1024
+"""Characters one fold or one regular-expression search reads at a time."""
 
 _URL = re.compile(r"https?://[^\s<>\"'`)\]\\]{1,4096}", re.IGNORECASE)
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+_ASCII = re.compile(r"[\x00-\x7f]")
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-=\r\n]{16,}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
@@ -155,10 +162,57 @@ class _Blocks:
         return None
 
 
+def fold(text: str) -> str:
+    """``_canary._fold`` of ``text``, a slice of about ``SLICE`` characters at a time.
+
+    The same result: each slice after the first begins with an ASCII character, and NFKC,
+    case folding, the look-alike table and the removal of what is not a letter or digit
+    act on either side of such a character alone (no composition has an ASCII second
+    character; an ASCII character is a starter). Only a text with no ASCII character in
+    ``SLICE`` characters is cut elsewhere.
+    """
+    if len(text) <= SLICE:
+        return _fold(text)
+    parts: List[str] = []
+    at, size = 0, len(text)
+    while at < size:
+        end = at + SLICE
+        if end < size:
+            found = _ASCII.search(text, end, end + SLICE)
+            end = found.start() if found is not None else end
+        parts.append(_fold(text[at:end]))
+        at = end
+    return "".join(parts)
+
+
+def runs(pattern: re.Pattern[str], text: str, longest: int = 0) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, each search reading at most about ``SLICE`` characters.
+
+    ``pattern`` matches greedy runs of a character class, at least ``longest + 1``
+    characters long: a search ending at a slice's end can miss only a run starting in its
+    last ``longest`` characters, so the next slice starts there; a match found is taken
+    whole from its start."""
+    at, size = 0, len(text)
+    while at < size:
+        end = min(size, at + SLICE)
+        found = pattern.search(text, at, end)
+        if found is None:
+            if end == size:
+                return
+            at = max(at + 1, end - longest)
+            continue
+        whole = pattern.match(text, found.start())
+        if whole is None:  # cannot happen for the patterns above; kept linear regardless
+            at = found.start() + 1
+            continue
+        yield whole
+        at = max(whole.end(), whole.start() + 1)
+
+
 def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
     """``(start, end, folded decoding)`` for each base64 or hex run of ``text``."""
     found: List[Tuple[int, int, str]] = []
-    for match in _B64_RUN.finditer(text):
+    for match in runs(_B64_RUN, text, 15):
         packed = re.sub(r"[\r\n=]", "", match.group(0)).replace("-", "+").replace("_", "/")
         for shift in range(4):  # the run may start mid-group
             chunk = packed[shift:]
@@ -167,14 +221,14 @@ def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
                 raw = base64.b64decode(chunk)
             except (binascii.Error, ValueError):
                 continue
-            found.append((match.start(), match.end(), _fold(raw.decode("utf-8", "ignore"))))
-    for match in _HEX_RUN.finditer(text):
+            found.append((match.start(), match.end(), fold(raw.decode("utf-8", "ignore"))))
+    for match in runs(_HEX_RUN, text, 15):
         digits = match.group(0)
         for shift in range(2):
             chunk = digits[shift:]
             chunk = chunk[: len(chunk) - len(chunk) % 2]
             raw = bytes.fromhex(chunk)
-            found.append((match.start(), match.end(), _fold(raw.decode("utf-8", "ignore"))))
+            found.append((match.start(), match.end(), fold(raw.decode("utf-8", "ignore"))))
     return found
 
 
@@ -204,6 +258,26 @@ def _strings(value: Any, out: List[str], budget: List[int]) -> None:
             stack.extend(item)
 
 
+def _urls(text: str) -> Iterator[re.Match[str]]:
+    """``_URL.finditer(text)``: each start found by a search of at most ``SLICE``
+    characters (``https://`` is 8 long), each URL then read from its start."""
+    at, size = 0, len(text)
+    while at < size:
+        end = min(size, at + SLICE)
+        start = _URL_START.search(text, at, end)
+        if start is None:
+            if end == size:
+                return
+            at = max(at + 1, end - 7)
+            continue
+        url = _URL.match(text, start.start())
+        if url is None:  # a bare "https://": go on after its start, as finditer does
+            at = start.start() + 1
+            continue
+        yield url
+        at = url.end()
+
+
 class GuardContext:
     """What one request's response is checked against.
 
@@ -225,7 +299,7 @@ class GuardContext:
         min_leak: int = MIN_LEAK,
         min_exfil: int = MIN_EXFIL,
     ) -> None:
-        self.prompt = _Blocks(_fold("\n".join(system)), min_leak)
+        self.prompt = _Blocks(fold("\n".join(system)), min_leak)
         self._body = conversation
         self._min_exfil = min_exfil
         self._conversation: Optional[Tuple[str, _Blocks]] = None
@@ -252,7 +326,7 @@ class GuardContext:
             found.append(Finding("canary_leak", "canary", 0, len(text)))
         if not self.prompt:
             return found
-        folded = _fold(text)
+        folded = fold(text)
         spans = self.prompt.shared(folded)
         spans += [(len(folded) - e, len(folded) - s) for s, e in self.prompt.shared(folded[::-1])]
         spans += self.prompt.shared(codecs.encode(folded, "rot13"))
@@ -277,7 +351,7 @@ class GuardContext:
             strings: List[str] = []
             _strings(self._body, strings, [1_000_000])
             raw = "\n".join(strings)
-            self._conversation = raw, _Blocks(_fold(raw), self._min_exfil)
+            self._conversation = raw, _Blocks(fold(raw), self._min_exfil)
             self._body = None
         return self._conversation
 
@@ -286,7 +360,7 @@ class GuardContext:
 
     def _exfiltration(self, text: str) -> List[Finding]:
         found: List[Finding] = []
-        for count, match in enumerate(_URL.finditer(text)):
+        for count, match in enumerate(_urls(text)):
             if count >= MAX_URLS:
                 break
             url = match.group(0)

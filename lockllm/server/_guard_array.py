@@ -54,6 +54,15 @@ class ArrayStreamGuard(StreamGuard):
         self.items_out = 0  # objects that went out
         self.unread = False  # the body is not an array, and that was reported
 
+    def cost(self, chunk: bytes) -> int:
+        """At most the bytes :meth:`feed` reads for ``chunk``: the unfinished object, the
+        chunk and the objects held back."""
+        return len(self.array) + len(chunk) + self.held_bytes
+
+    def close_cost(self) -> int:
+        """At most the bytes :meth:`close` reads: what is left and what is held."""
+        return len(self.array) + self.held_bytes
+
     def feed(self, chunk: bytes) -> Tuple[bytes, bool]:
         """Bytes to send now, and True when the answer must end (with those bytes)."""
         out: List[bytes] = []

@@ -28,6 +28,7 @@ from . import _errors
 from ._context import REQUEST
 from ._guard import Finding, GuardContext
 from ._guard_array import ArrayStreamGuard
+from ._guard_offload import OffloadedReader, ReadAhead
 from ._guard_shapes import plant_canary, shape_of, system_texts
 from ._guard_stream import (
     BLOCKED_CODE,
@@ -98,9 +99,25 @@ class ResponseGuard:
         self.production = production
         self.findings: List[Tuple[str, str, str]] = []
         """``(kind, detail, action)`` of everything found so far (no text)."""
+        self.reader: Any = None
+        """The reader :meth:`open` returned (``None``: the answer is not read)."""
+        self.opened: Tuple[int, RawHeaders] = (0, [])
+        """The status and headers :meth:`open` was given (the reader closes with them)."""
+        self._deferred: Optional[List[List[Tuple[Finding, str]]]] = None
+
+    def upstream(self, response: Any) -> Any:
+        """The provider's ``response`` as the relay should read it: the guard's large
+        steps run in a worker thread before each chunk reaches the relay
+        (``_guard_offload``)."""
+        return ReadAhead(response, self)
 
     def open(self, status: int, headers: RawHeaders) -> Any:
         """The reader for an answer with this status and these headers (``None``: unread)."""
+        self.opened = (status, headers)
+        self.reader = self._reader(status, headers)
+        return self.reader
+
+    def _reader(self, status: int, headers: RawHeaders) -> Any:
         if not 200 <= status < 300:
             return None
         values = dict(headers)
@@ -120,10 +137,33 @@ class ResponseGuard:
                 return _Unreadable(self)
             self.report([(Finding("unreadable", "compressed", 0, 0), "audit")])
             return None
-        return reader(self.shape, self.context, self.policy, self.report, self.request_id)
+        opened = reader(self.shape, self.context, self.policy, self.report, self.request_id)
+        return OffloadedReader(opened, self._deferring)
+
+    def _deferring(self) -> Any:
+        """Hold the findings reported from now on (by a step read in a worker thread);
+        the function that announces them, to call on the loop when the step ends."""
+        held: List[List[Tuple[Finding, str]]] = []
+        self._deferred = held
+
+        def announce() -> None:
+            if self._deferred is held:
+                self._deferred = None
+            for results in held:
+                self._announce(results)
+            held.clear()
+
+        return announce
 
     def report(self, results: List[Tuple[Finding, str]]) -> None:
-        """Log, count and announce findings (kinds and actions only)."""
+        """Log, count and announce findings (kinds and actions only); held while a step
+        runs in a worker thread, and announced on the loop when it ends."""
+        if self._deferred is not None:
+            self._deferred.append(results)
+            return
+        self._announce(results)
+
+    def _announce(self, results: List[Tuple[Finding, str]]) -> None:
         for finding, action in results:
             detail = finding.detail if finding.kind in ("pii", "secret", "unreadable") else ""
             self.findings.append((finding.kind, detail, action))

@@ -172,6 +172,14 @@ class BodyGuard(_Guard):
         self.holds = policy.holds
         self.head_held = policy.holds
 
+    def cost(self, chunk: bytes) -> int:
+        """Bytes :meth:`feed` reads for ``chunk``: none (it only keeps it)."""
+        return 0
+
+    def close_cost(self) -> int:
+        """Bytes :meth:`close` reads: the whole answer (none past ``MAX_BODY``)."""
+        return self.size if self.size <= MAX_BODY else 0
+
     def feed(self, chunk: bytes) -> Tuple[bytes, bool]:
         self.size += len(chunk)
         if self.size <= MAX_BODY:
@@ -285,6 +293,16 @@ class StreamGuard(_Guard):
         self.head_held = False
 
     # -- the relay's interface ------------------------------------------------------------
+
+    def cost(self, chunk: bytes) -> int:
+        """At most the bytes :meth:`feed` reads for ``chunk``: the unfinished event and the
+        chunk (every event it completes lies in them), and the events held back (those
+        released may be re-serialised)."""
+        return len(self.splitter) + len(chunk) + self.held_bytes
+
+    def close_cost(self) -> int:
+        """At most the bytes :meth:`close` reads: the unfinished event and those held."""
+        return len(self.splitter) + self.held_bytes
 
     def feed(self, chunk: bytes) -> Tuple[bytes, bool]:
         """Bytes to send now, and True when the stream must end (with those bytes)."""
