@@ -8,6 +8,9 @@ Three processes: a stub provider, the gateway in front of it, and this client. M
 * extra time to first byte of a streamed (SSE) completion;
 * requests per second through the gateway at concurrency 50 (a bounded number of
   requests), next to the stub's own;
+* the stub's own req/s once more with uvicorn's h11 parser (the stub runs on httptools
+  where the server extra installed it, as the gateway does: that doubled the stub's own
+  figure, the ``direct`` one), and the gateway's rates against it;
 * all of it for two engines side by side (issue 18): the default one, which reads texts
   with the transformer tier too wherever onnxruntime is installed (rows ``model engine``),
   and the rules-only one (``LOCKLLM_SERVER_TRANSFORMER=false``, rows ``rules-only``);
@@ -106,7 +109,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run_stub(port: int) -> None:
+def _run_stub(port: int, http: str = "auto") -> None:
     import uvicorn
     from _upstream_stub import UpstreamStub, build_stub_app
 
@@ -129,6 +132,7 @@ def _run_stub(port: int) -> None:
         log_level="error",
         access_log=False,
         timeout_keep_alive=75,
+        http=http,  # auto: httptools where installed (the server extra installs it)
     )
 
 
@@ -552,13 +556,14 @@ def main() -> int:
 
     ctx = multiprocessing.get_context("spawn")
     stub_port, gw_port, base_port = _free_port(), _free_port(), _free_port()
-    stuck_port, rules_port = _free_port(), _free_port()
+    stuck_port, rules_port, h11_stub_port = _free_port(), _free_port(), _free_port()
     stub_url, gw_url = f"http://127.0.0.1:{stub_port}", f"http://127.0.0.1:{gw_port}"
     base_url = f"http://127.0.0.1:{base_port}"
     stuck_url = f"http://127.0.0.1:{stuck_port}"
     stuck_engine = "_slow_engine:slow_scanner"
     procs = [
         ctx.Process(target=_run_stub, args=(stub_port,), daemon=True),
+        ctx.Process(target=_run_stub, args=(h11_stub_port, "h11"), daemon=True),
         ctx.Process(target=_run_gateway, args=(gw_port, stub_url), daemon=True),
         ctx.Process(target=_run_gateway, args=(stuck_port, stub_url, stuck_engine), daemon=True),
         ctx.Process(target=_run_gateway, args=(rules_port, stub_url, None, RULES), daemon=True),
@@ -579,7 +584,7 @@ def main() -> int:
         baseline, base_root = _baseline_server(args.baseline, base_port, stub_url)
     sides = ["now", "rules"] + (["before"] if baseline is not None else [])
     urls = {"now": gw_url, "rules": f"http://127.0.0.1:{rules_port}", "before": base_url}
-    pids = {"now": procs[1].pid, "rules": procs[3].pid, "stub": procs[0].pid}
+    pids = {"now": procs[2].pid, "rules": procs[4].pid, "stub": procs[0].pid}
     cpu: Dict[str, float] = {}  # CPU ms per request while the req/s rows ran
     series: Dict[str, List[float]] = {name: [] for name in ("direct", *sides)}
     ttfb: Dict[str, List[float]] = {}
@@ -590,6 +595,8 @@ def main() -> int:
     guard_rps: Dict[str, float] = {}
     try:
         _wait_ready(stub_url + "/v1/models")
+        h11_direct = f"http://127.0.0.1:{h11_stub_port}/v1/chat/completions"
+        _wait_ready(f"http://127.0.0.1:{h11_stub_port}/v1/models")
         for side in sides:
             _wait_ready(urls[side] + "/healthz")
         _wait_ready(stuck_url + "/healthz")
@@ -632,6 +639,7 @@ def main() -> int:
             after_cpu = _tree_cpu(pids[watched]) if watched in pids else None
             if before_cpu is not None and after_cpu is not None:
                 cpu[watched] = (after_cpu - before_cpu) * 1000 / args.rps_requests
+        rps["h11"] = asyncio.run(_rps(h11_direct, headers, args.rps_requests, args.concurrency))
         for mode in GUARD_MODES:
             guard_rps[mode] = asyncio.run(
                 _rps(
@@ -735,6 +743,13 @@ def main() -> int:
     allowed = (cpus or 1) * 1000 / (0.4 * rps["direct"])
     rows += [
         (f"req/s at concurrency {conc}, direct", f"{rps['direct']:.0f}", "", "", ""),
+        (
+            f"req/s at concurrency {conc}, direct to the stub on h11 (no httptools)",
+            f"{rps['h11']:.0f}",
+            f"rules {rps['rules'] / rps['h11']:.0%}, model {rps['now'] / rps['h11']:.0%}",
+            "",
+            "",
+        ),
         (
             "CPU per request at 40% of direct, all processes (ms)",
             fmt(allowed),
