@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -283,3 +284,24 @@ def test_findings_of_a_step_in_a_thread_are_announced_on_the_loop(
     assert records
     assert all(r.thread == loop_thread for r in records)
     assert ("pii", "email", "audit") in guard.findings
+
+
+def test_sliced_folding_and_searches_read_as_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lockllm._canary import _fold
+    from lockllm.server import _guard
+
+    monkeypatch.setattr(_guard, "SLICE", 37)  # slices far shorter than the texts
+    pieces = [*"abXZ09+/=_-\r\n :.?&%hHtTpPsS/", "\u00e9", "e\u0301", "\ufb01", "\uff21"]
+    pieces += ["\ud55c", "\u1161", "http://", "HTTPS://x.y/", "deadbeef", "QUJD" * 5]
+    rng = random.Random(18)
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 300)))
+        assert _guard.fold(text) == _fold(text)
+        for pattern in (_guard._B64_RUN, _guard._HEX_RUN):
+            whole = [m.span() for m in pattern.finditer(text)]
+            assert [m.span() for m in _guard.runs(pattern, text, 15)] == whole
+        assert [m.span() for m in _guard._urls(text)] == [
+            m.span() for m in _guard._URL.finditer(text)
+        ]

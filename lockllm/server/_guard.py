@@ -179,7 +179,10 @@ def fold(text: str) -> str:
         end = at + SLICE
         if end < size:
             found = _ASCII.search(text, end, end + SLICE)
-            end = found.start() if found is not None else end
+            if found is not None:
+                end = found.start()
+            elif end + SLICE >= size:
+                end = size  # no ASCII character before the end: the rest in one slice
         parts.append(_fold(text[at:end]))
         at = end
     return "".join(parts)
