@@ -7,8 +7,8 @@ of the worst-case piece but its last bytes, waits for the test's signal, then en
 the guard's read of the whole piece starts right after the signal. Small requests through
 the same gateway, each sent after the signal, must complete before the big answer does:
 without a clock budget, only the order of events. In-process: a large step runs in a
-worker thread and a small one inline, with the same bytes out, and findings are
-announced on the loop.
+worker thread and a small one inline, with the same bytes out; findings are announced
+on the loop, also when the relay was cancelled while a thread read.
 """
 
 from __future__ import annotations
@@ -305,3 +305,41 @@ def test_sliced_folding_and_searches_read_as_the_whole_text(
         assert [m.span() for m in _guard._urls(text)] == [
             m.span() for m in _guard._URL.finditer(text)
         ]
+
+
+def test_a_relay_cancelled_mid_read_announces_once_the_thread_is_done() -> None:
+    guard = guard_of("audit", "allow_with_warning")
+    text = "Mail jonathan.pemberton@example.com. " + "Some text. " * 20000
+    event = sse({"choices": [{"index": 0, "delta": {"content": text}}]})
+    started = threading.Event()
+    release = threading.Event()
+    reader_feed: Any = None
+
+    async def go() -> None:
+        nonlocal reader_feed
+        upstream = guard.upstream(Upstream([event]))
+        reader = guard.open(200, [(b"content-type", b"text/event-stream")])
+        reader_feed = reader.reader.feed
+
+        def slow(chunk: bytes) -> Tuple[bytes, bool]:
+            started.set()
+            release.wait(generous())
+            result: Tuple[bytes, bool] = reader_feed(chunk)
+            return result
+
+        reader.reader.feed = slow
+        task = asyncio.ensure_future(upstream.aiter_stream().__anext__())
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        task.cancel()  # the client left while the guard reads in a thread
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert guard.findings == []  # not yet: the thread still reads
+        release.set()
+        for _ in range(int(generous() * 100)):
+            if guard.findings:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(go())
+    assert ("pii", "email", "audit") in guard.findings
