@@ -1377,6 +1377,16 @@ RULES: Tuple[Rule, ...] = (
          "indirect_injection", 0.85,
          words=("reading", "processing", "summari", "parsing", "analy", "scanning", "reviewing",
                 "reads", "browsing")),
+    # Content that asks whether an AI is reading it ("if an AI assistant is reading this
+    # mailbox, ..."): only a text written for an AI reader asks that.
+    Rule("indirect.if_ai_reading",
+         r"\b(?:if|in case|should)\b (?:an?|any) (?:ai|llm|automated|language model|"
+         r"chatbot)(?: (?:assistant|agent|model|system|tool|bot))?s? (?:is |are )?"
+         r"(?:reading|processing|summari[sz]ing|parsing|analy[sz]ing|scanning|reviewing|"
+         r"handling|browsing|triaging) (?:this|these)\b",
+         "indirect_injection", 0.75,
+         words=("reading", "processing", "summari", "parsing", "analy", "scanning", "reviewing",
+                "handling", "browsing", "triaging")),
     # A line or sentence of a document that starts by addressing the assistant.
     Rule("indirect.addressed_to_ai",
          r"(?:^|\n|[.!?|:] )[ \t\"'#*>-]{0,8}(?:hey |dear |attention |note for |note to )?(?:the )?"
