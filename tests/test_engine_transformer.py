@@ -158,11 +158,6 @@ def test_their_benign_twins_are_not(name: str) -> None:
 
 
 @needs_runtime
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss (docs/detection.md): for text shaped like a document the rules' risk falls "
-    "so low that the combiner does not follow the model's reading of a planted line",
-)
 def test_a_reworded_override_in_a_document_is_still_caught() -> None:
     doc = (
         "Quarterly planning notes\n\nRevenue grew in every region.\n"
