@@ -200,6 +200,19 @@ class Gateway:
                 ),
             ) from None
 
+    async def scan_planned(
+        self, plan: Optional[Plan], method: str, argument: Any, sensitivity: str, request_id: str
+    ) -> Any:
+        """``run_scan`` under the key's policy (``plan``); an outcome the engine refused as
+        input (``"problem"``) is raised as its 4xx answer."""
+        if plan is not None:
+            method, argument = "policy", plan.argument(method, argument)
+        outcome = await self.run_scan(method, argument, sensitivity, request_id)
+        if outcome[0] == "problem":
+            _, status, code, message = outcome
+            raise _Problem(status, _errors.invalid_request(message, request_id, code))
+        return outcome
+
     def client(self) -> UpstreamPool:
         if self.http is None:  # lifespan not run (e.g. a server without lifespan support)
             self.http = UpstreamPool(self.settings)
@@ -313,15 +326,12 @@ class Gateway:
             # pathological body costs the worker's time budget, not the event loop's.
             level = request.headers.get("x-lockllm-sensitivity") or self.settings.sensitivity
             plan = await self.plan(request, None, request_id)
-            method, argument = "scan_request", {"body": body}
             if plan is not None:
                 level, action = plan.sensitivity, plan.scan_action
-                method, argument = "policy", plan.argument(method, argument)
                 pii = requested_action(request.headers, self.amended(request), request_id)
-            outcome = await self.run_scan(method, argument, level, request_id)
-            if outcome[0] == "problem":
-                _, status, code, message = outcome
-                raise _Problem(status, _errors.invalid_request(message, request_id, code))
+            outcome = await self.scan_planned(
+                plan, "scan_request", {"body": body}, level, request_id
+            )
             _, result, input_chars = outcome[:3]
             warned = self.judge(plan, outcome[3] if plan else (), request_id)[0]
         except (_Problem, PolicyRefusal, PIIRefusal) as problem:
@@ -395,13 +405,7 @@ class Gateway:
                     "forward_unscannable": self.settings.forward_unscannable,
                     "query": query,
                 }
-                method, argument = "inspect", call
-                if plan is not None:
-                    method, argument = "policy", plan.argument(method, call)
-                outcome = await self.run_scan(method, argument, sensitivity, request_id)
-                if outcome[0] == "problem":
-                    _, status, code, message = outcome
-                    raise _Problem(status, _errors.invalid_request(message, request_id, code))
+                outcome = await self.scan_planned(plan, "inspect", call, sensitivity, request_id)
                 _, result, model, _media = outcome[:4]
                 hits = outcome[4] if plan is not None else ()
             warned = self.judge(plan, hits, request_id)
@@ -502,13 +506,9 @@ class Gateway:
             plan = await self.plan(request, None, request_id)
             level = plan.sensitivity if plan else self._sensitivity(request, None, request_id)
             call = {"body": body, "ctype": "application/json", "forward_unscannable": True}
-            method, argument = "inspect", dict(call, query=b"")
-            if plan is not None:
-                method, argument = "policy", plan.argument(method, argument)
-            outcome = await self.run_scan(method, argument, level, request_id)
-            if outcome[0] == "problem":
-                _, status, code, message = outcome
-                raise _Problem(status, _errors.invalid_request(message, request_id, code))
+            outcome = await self.scan_planned(
+                plan, "inspect", dict(call, query=b""), level, request_id
+            )
             result = outcome[1]
             blocking = plan is not None and plan.policy_action == "block"
             violations = plan.violations(outcome[4]) if plan is not None and blocking else []
