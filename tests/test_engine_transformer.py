@@ -53,8 +53,17 @@ def test_shipped_model_records_its_origin() -> None:
     combiner = Combiner.from_config(config["combiner"])
     assert combiner.w_model > 0
     assert combiner.w_base > 0
-    size = len(folder.joinpath("model.onnx").read_bytes())
-    assert size < 30 * 1024 * 1024
+    # the model, its screen and the word table they share: one table, about 27 MB in all
+    names = ("model.onnx", "screen.onnx", "embeddings.npz")
+    assert sum(len(folder.joinpath(n).read_bytes()) for n in names) < 30 * 1024 * 1024
+    screen = config["screen"]
+    # taught by this model: its graph as exported, or as split
+    assert screen["teacher_model_sha256"] in (
+        config["model_sha256"],
+        config["model_sha256_before_split"],
+    )
+    assert 0.0 < screen["threshold"] < 0.5
+    assert len(screen["base_layers_kept"]) < len(config["base_layers_kept"])
 
 
 def test_combiner_is_monotone_and_maps_onto_the_threshold_scale() -> None:
@@ -210,3 +219,83 @@ def test_a_window_reads_the_same_alone_and_beside_others() -> None:
     beside = tier.probabilities([[*benign, attack]])[0]
     assert beside == alone
     assert tier.probabilities([[attack], benign]) == [alone, tier.probabilities([benign])[0]]
+
+
+class _Counting:
+    """An onnxruntime session that counts its runs."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.runs = 0
+
+    def run(self, *args: object, **kwargs: object) -> object:
+        self.runs += 1
+        return self.inner.run(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+@needs_runtime
+def test_the_screen_passes_only_suspicious_pieces_to_the_full_model() -> None:
+    tier = TransformerTier()
+    whole = TransformerTier(screen=False)
+    tier.load()
+    assert tier.screen_threshold is not None
+    full = _Counting(tier._session)
+    tier._session = full
+    benign = "Could you turn these meeting notes into three short bullet points for the team?"
+    p = tier.probability(benign)
+    assert p < tier.screen_threshold
+    assert full.runs == 0  # the screen read it; the full model never ran
+    for text in REWORDED.values():
+        # what the screen passes on is read by the full model, exactly as without a screen
+        assert tier.probability(text) == whole.probability(text)
+    assert full.runs >= len(REWORDED) - 1
+
+
+@needs_runtime
+def test_without_the_screen_every_piece_goes_through_the_full_model() -> None:
+    tier = TransformerTier(screen=False)
+    tier.load()
+    assert tier.screen_threshold is None
+    full = _Counting(tier._session)
+    tier._session = full
+    tier.probability("Could you turn these meeting notes into three short bullet points?")
+    assert full.runs == 1
+
+
+@needs_runtime
+def test_the_split_graph_reads_as_the_whole_graph_did() -> None:
+    # The shipped graphs read the words' vectors from an input, looked up by the tier in the
+    # table they share. Put the table back into the graph, as the exported model had it,
+    # and the probabilities must not move.
+    import io
+
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    folder = resources.files("lockllm.engine").joinpath("model")
+    model = onnx.load_from_string(folder.joinpath("model.onnx").read_bytes())
+    with np.load(io.BytesIO(folder.joinpath("embeddings.npz").read_bytes())) as data:
+        table, scale, zero = data["table"], data["scale"], data["zero_point"]
+    graph = model.graph
+    graph.initializer.extend(
+        numpy_helper.from_array(a, n) for a, n in ((table, "t"), (scale, "s"), (zero, "z"))
+    )
+    graph.node.insert(0, helper.make_node("Gather", ["t", "input_ids"], ["q"]))
+    graph.node.insert(1, helper.make_node("DequantizeLinear", ["q", "s", "z"], ["word_vectors"]))
+    kept = [i for i in graph.input if i.name != "word_vectors"]
+    del graph.input[:]
+    graph.input.extend(kept)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    whole = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    tier = TransformerTier(screen=False)
+    for text in [*REWORDED.values(), *BENIGN_TWINS.values()]:
+        piece = tier.pieces(text)[0]
+        ids = np.asarray([piece], dtype=np.int64)
+        z = whole.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+        z = np.asarray(z, dtype=np.float64) - float(np.max(z))
+        assert tier.piece_probability(piece) == float(np.exp(z[1]) / np.exp(z).sum())
