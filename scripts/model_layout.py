@@ -96,7 +96,7 @@ def _split(path: Path) -> Tuple[bytes, Tuple[np.ndarray, np.ndarray, np.ndarray]
     after = model.SerializeToString()
     rng = np.random.RandomState(0)
     for length in (3, 40, 128):
-        ids = rng.randint(999, table.shape[0], size=(1, length)).astype(np.int64)
+        ids = rng.randint(0, table.shape[0], size=(1, length)).astype(np.int64)
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         want = _outputs(before, feeds)
         got = _outputs(after, {**feeds, VECTORS_INPUT: lookup(table, scale, zero, ids)})
