@@ -93,6 +93,8 @@ class LearnedModel:
     ``transformer``: ``None`` uses the transformer tier when its runtime is installed
     (the default), ``False`` never (rules and linear models only: sub-millisecond scans),
     ``True`` requires it (``ConfigurationError`` when its runtime is missing).
+    ``screen``: ``False`` reads every piece with the full model, not only those its screen
+    finds suspicious.
 
     It is a ``Classifier`` (``probability``) and a ``Detector`` (``detect``); as the
     scanner's model it also weighs the other detectors' findings into the risk.
@@ -100,9 +102,12 @@ class LearnedModel:
 
     name = "model"
 
-    def __init__(self, transformer: Optional[bool] = None) -> None:
+    def __init__(self, transformer: Optional[bool] = None, screen: bool = True) -> None:
         if transformer is not None and not isinstance(transformer, bool):
             raise InvalidRequestError(f"transformer must be True, False or None: {transformer!r}")
+        if not isinstance(screen, bool):
+            raise InvalidRequestError(f"screen must be True or False: {screen!r}")
+        self._screen = screen
         if transformer:
             from ._transformer import runtime_available
 
@@ -123,7 +128,7 @@ class LearnedModel:
             return None
         from ._transformer import shared_tier
 
-        return shared_tier()
+        return shared_tier(self._screen)
 
     def probability(self, text: str) -> float:
         """Probability that ``text`` is an attack, from the learned models alone (the
@@ -382,6 +387,10 @@ class LocalScanner:
       too wherever onnxruntime, tokenizers and numpy are installed; ``False`` runs the
       rules and linear models only (sub-millisecond scans of ordinary text); ``True``
       requires the tier (``ConfigurationError`` when its runtime is missing).
+    - ``screen``: ``True`` (default) reads each window of a text with the transformer's
+      two-layer screen first, and with the full six-layer model only where the screen
+      finds it at all suspicious; ``False`` reads every window with the full model: about
+      three times the cost on ordinary text, for the few attacks the screen passes over.
 
     Results are ``ScanResponse`` objects with ``source="local"``, the ``categories`` that
     fired and ``spans`` (with the ``rule`` that produced each) indexing the original
@@ -401,6 +410,7 @@ class LocalScanner:
         model: Optional[Classifier] = None,
         default_sensitivity: Optional[Sensitivity] = None,
         transformer: Optional[bool] = None,
+        screen: bool = True,
     ) -> None:
         if default_sensitivity is not None:
             warnings.warn(
@@ -453,11 +463,17 @@ class LocalScanner:
             self._set_detectors(chosen)
         if model is not None and transformer is not None:
             raise InvalidRequestError("pass model= or transformer=, not both")
+        if not isinstance(screen, bool):
+            raise InvalidRequestError(f"screen must be True or False: {screen!r}")
+        if model is not None and not screen:
+            raise InvalidRequestError("screen= applies to the shipped transformer, not to model=")
         self._model: _Model
         if model is not None:
             self._model = ModelDetector(model)
+        elif transformer is None and screen:
+            self._model = _shared_model
         else:
-            self._model = _shared_model if transformer is None else LearnedModel(transformer)
+            self._model = LearnedModel(transformer, screen=screen)
 
     def _set_detectors(self, chosen: Sequence[Detector]) -> Tuple[Detector, ...]:
         from ._evidence import PhraseRules

@@ -412,12 +412,27 @@ def _token_at(offsets: Sequence[Tuple[int, int]], char: int) -> int:
 
 
 _shared: Optional[TransformerTier] = None
+_full: Optional[TransformerTier] = None  # the same model without its screen, on request
 _shared_lock = threading.Lock()
 _warned = False  # once set, the runtime or model is known to be missing: never looked up again
 
 
-def shared_tier() -> Optional[TransformerTier]:
-    """The process-wide tier, or ``None`` when its runtime is not installed (logged once)."""
+def shared_tier(screen: bool = True) -> Optional[TransformerTier]:
+    """The process-wide tier, or ``None`` when its runtime is not installed (logged once).
+
+    ``screen=False``: the process-wide tier that reads every piece with the full model."""
+    tier = _shared_screened()
+    if tier is None or screen:
+        return tier
+    global _full
+    if _full is None:
+        with _shared_lock:
+            if _full is None:
+                _full = TransformerTier(path=tier._path, screen=False)
+    return _full
+
+
+def _shared_screened() -> Optional[TransformerTier]:
     global _shared, _warned
     if _shared is not None or _warned:
         return _shared
