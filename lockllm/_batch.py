@@ -103,7 +103,8 @@ class EngineSpec(NamedTuple):
 
     ``model`` is the directory of an ONNX classifier (``OnnxClassifier``), run with
     ``model_threads`` onnxruntime threads (``None``: onnxruntime's choice). ``rules_only``
-    leaves the shipped transformer tier out (``LocalScanner(transformer=False)``).
+    leaves the shipped transformer tier out (``LocalScanner(transformer=False)``);
+    ``screen=False`` reads every window with its full model (``LocalScanner(screen=False)``).
     """
 
     sensitivity: Sensitivity = "medium"
@@ -112,6 +113,7 @@ class EngineSpec(NamedTuple):
     model: Optional[str] = None
     model_threads: Optional[int] = None
     rules_only: bool = False
+    screen: bool = True
 
 
 def build_engine(spec: EngineSpec) -> LocalScanner:
@@ -125,6 +127,7 @@ def build_engine(spec: EngineSpec) -> LocalScanner:
         allow=spec.allow,
         model=model,
         transformer=False if spec.rules_only and model is None else None,
+        screen=spec.screen or model is not None,
     )
 
 

@@ -102,11 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="local engine: an ONNX classifier directory (model.onnx, tokenizer.json, "
         "config.json) instead of the shipped model; needs this project's onnx extra",
     )
-    scan.add_argument(
+    tiers = scan.add_mutually_exclusive_group()
+    tiers.add_argument(
         "--rules-only",
         action="store_true",
         help="local engine: rules and linear models only, without the shipped transformer "
         "(sub-millisecond scans of ordinary text; it misses more reworded attacks)",
+    )
+    tiers.add_argument(
+        "--no-screen",
+        action="store_true",
+        help="local engine: read every window with the full transformer, not only those "
+        "its screen finds suspicious (about three times slower on ordinary text)",
     )
     scan.add_argument(
         "-s",
@@ -422,7 +429,13 @@ def _runner(args: argparse.Namespace, resources: contextlib.ExitStack) -> Tuple[
         return Runner(one_by_one(scan)), ENGINE_SERVICE, client.config.base_url
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.model and args.jobs > 1 else None
     spec = EngineSpec(
-        sensitivity, args.threshold, tuple(args.allow), args.model, threads, args.rules_only
+        sensitivity,
+        args.threshold,
+        tuple(args.allow),
+        args.model,
+        threads,
+        args.rules_only,
+        screen=not args.no_screen,
     )
     runner = resources.enter_context(Runner.local(spec, args.jobs))
     return runner, ENGINE_LOCAL, "the local engine"
