@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Set, Tuple
 
 Row = Dict[str, object]
 
@@ -598,9 +598,26 @@ PAYLOADS = ["override", "intl", "exfil_file", "exfil_send", "exfil_image", "bypa
 DIRECT_PAYLOADS = ["override", "intl", "extract", "override", "intl"]
 
 
+def _once(
+    seen: Set[str], text: str, label: int, family: str, category: str, template: str
+) -> Iterator[Row]:
+    """The row of ``text``, unless ``seen`` holds it already (then nothing)."""
+    if text in seen:
+        return
+    seen.add(text)
+    yield {
+        "text": text,
+        "label": label,
+        "source": f"lockllm/agentic:{family}",
+        "category": category,
+        "family": family,
+        "template": template,
+    }
+
+
 def generate(per_carrier: int = 160) -> Iterator[Row]:
     """Attack and benign rows for every carrier, about ``per_carrier`` of each label."""
-    seen = set()
+    seen: Set[str] = set()
     for carrier, wrap in CARRIERS.items():
         for i in range(per_carrier):
             kinds = DIRECT_PAYLOADS if carrier in ("chat", "multiturn") else PAYLOADS
@@ -612,17 +629,8 @@ def generate(per_carrier: int = 160) -> Iterator[Row]:
             ):
                 if label == 0:
                     tpl = _benign_payload(_n(carrier, i, "b") % 100000)[1]
-                if text in seen:
-                    continue
-                seen.add(text)
-                yield {
-                    "text": text,
-                    "label": label,
-                    "source": f"lockllm/agentic:{carrier}",
-                    "category": CATEGORY[kind] if label else "benign_agentic",
-                    "family": carrier,
-                    "template": tpl,
-                }
+                category = CATEGORY[kind] if label else "benign_agentic"
+                yield from _once(seen, text, label, carrier, category, tpl)
 
 
 def _benign_carrier_payload(carrier: str, i: int) -> Tuple[str, int]:
@@ -774,19 +782,10 @@ SECURITY_QUESTIONS_INTL = [
 def generate_benign_families() -> Iterator[Row]:
     """Benign rows of these families: format requests, system prompts, notification
     e-mails, developer questions and security questions (English and other languages)."""
-    seen = set()
+    seen: Set[str] = set()
 
     def row(text: str, family: str, template: str) -> Iterator[Row]:
-        if text not in seen:
-            seen.add(text)
-            yield {
-                "text": text,
-                "label": 0,
-                "source": f"lockllm/agentic:{family}",
-                "category": "benign_agentic",
-                "family": family,
-                "template": template,
-            }
+        return _once(seen, text, 0, family, "benign_agentic", template)
 
     for i in range(220):
         ask, task = _pick(FORMAT_ASKS, "fmt", i), _pick(TASKS, "task", i)
@@ -965,7 +964,7 @@ def generate_tool_requests(per_pair: int = 6) -> Iterator[Row]:
     """Requests to an agent with tools: abuse (damage, theft, fraud, sabotage, attacks on
     others) and, for each, a routine twin with the same tool and verb (family
     ``tool_request``)."""
-    seen = set()
+    seen: Set[str] = set()
     for j, (bad, good) in enumerate(TOOL_PAIRS):
         for i in range(per_pair):
             host = _pick(HOSTS, "tool", j, i)
@@ -974,17 +973,8 @@ def generate_tool_requests(per_pair: int = 6) -> Iterator[Row]:
                 lead = _pick(TOOL_LEADS, "lead", j, i, label)
                 a = action.format(host=host)
                 text = lead.format(a=a, A=a[0].upper() + a[1:]) + tail
-                if text in seen:
-                    continue
-                seen.add(text)
-                yield {
-                    "text": text,
-                    "label": label,
-                    "source": "lockllm/agentic:tool_request",
-                    "category": "tool_abuse" if label else "benign_agentic",
-                    "family": "tool_request",
-                    "template": f"tool/{j}",
-                }
+                category = "tool_abuse" if label else "benign_agentic"
+                yield from _once(seen, text, label, "tool_request", category, f"tool/{j}")
 
 
 def main(argv: List[str]) -> None:

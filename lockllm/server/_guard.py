@@ -188,13 +188,21 @@ def fold(text: str) -> str:
     return "".join(parts)
 
 
-def runs(pattern: re.Pattern[str], text: str, longest: int = 0) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)``, each search reading at most about ``SLICE`` characters.
+def runs(
+    pattern: re.Pattern[str],
+    text: str,
+    longest: int = 0,
+    whole: Optional[re.Pattern[str]] = None,
+) -> Iterator[re.Match[str]]:
+    """``(whole or pattern).finditer(text)``, each search reading at most about ``SLICE``
+    characters.
 
-    ``pattern`` matches greedy runs of a character class, at least ``longest + 1``
-    characters long: a search ending at a slice's end can miss only a run starting in its
-    last ``longest`` characters, so the next slice starts there; a match found is taken
-    whole from its start."""
+    ``pattern`` finds where a match starts: greedy runs of a character class, or a fixed
+    prefix, at least ``longest + 1`` characters long. A search ending at a slice's end can
+    miss only a start in its last ``longest`` characters, so the next slice starts there;
+    a start found is read whole from there by ``whole`` (default ``pattern``), and where
+    that fails the search goes on one character later, as ``finditer`` does."""
+    reader = pattern if whole is None else whole
     at, size = 0, len(text)
     while at < size:
         end = min(size, at + SLICE)
@@ -204,12 +212,12 @@ def runs(pattern: re.Pattern[str], text: str, longest: int = 0) -> Iterator[re.M
                 return
             at = max(at + 1, end - longest)
             continue
-        whole = pattern.match(text, found.start())
-        if whole is None:  # cannot happen for the patterns above; kept linear regardless
+        match = reader.match(text, found.start())
+        if match is None:  # a bare "https://", say: go on after its start
             at = found.start() + 1
             continue
-        yield whole
-        at = max(whole.end(), whole.start() + 1)
+        yield match
+        at = max(match.end(), match.start() + 1)
 
 
 def _decoded_runs(text: str) -> List[Tuple[int, int, str]]:
@@ -262,23 +270,9 @@ def _strings(value: Any, out: List[str], budget: List[int]) -> None:
 
 
 def _urls(text: str) -> Iterator[re.Match[str]]:
-    """``_URL.finditer(text)``: each start found by a search of at most ``SLICE``
-    characters (``https://`` is 8 long), each URL then read from its start."""
-    at, size = 0, len(text)
-    while at < size:
-        end = min(size, at + SLICE)
-        start = _URL_START.search(text, at, end)
-        if start is None:
-            if end == size:
-                return
-            at = max(at + 1, end - 7)
-            continue
-        url = _URL.match(text, start.start())
-        if url is None:  # a bare "https://": go on after its start, as finditer does
-            at = start.start() + 1
-            continue
-        yield url
-        at = url.end()
+    """``_URL.finditer(text)``, each start found by a bounded search (``https://`` is 8
+    characters long)."""
+    return runs(_URL_START, text, 7, whole=_URL)
 
 
 class GuardContext:
