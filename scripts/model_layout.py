@@ -4,7 +4,7 @@ its screen.
     python scripts/model_layout.py split MODEL_DIR
     python scripts/model_layout.py add-screen MODEL_DIR SCREEN_DIR --threshold T
 
-``split`` takes the int8 word-embedding table out of ``MODEL_DIR/model.onnx`` into
+``split`` takes the 8-bit word-embedding table out of ``MODEL_DIR/model.onnx`` into
 ``embeddings.npz`` (the table, its scale and zero point): the graph then reads the words'
 vectors from an input, ``word_vectors``, which the runtime looks up in that table. The
 lookup is the same integer subtraction and float multiplication as the graph's own
